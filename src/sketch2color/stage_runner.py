@@ -1,0 +1,40 @@
+"""The common entry point of every stage script.
+
+A stage script is one line: ``run_stage(some_function)``. This module loads
+params.yaml once into typed config, discovers the project paths, sets up
+logging, and turns user-facing faults into a one-line error and exit code 1
+instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Callable
+
+from sketch2color.config import Params, load_params
+from sketch2color.errors import Sketch2ColorError
+from sketch2color.paths import ProjectPaths
+
+StageFunction = Callable[[Params, ProjectPaths], None]
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("SKETCH2COLOR_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+
+
+def run_stage(stage: StageFunction) -> None:
+    configure_logging()
+    paths = ProjectPaths.discover()
+    try:
+        params = load_params(paths.params)
+        stage(params, paths)
+    except Sketch2ColorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
