@@ -30,6 +30,8 @@ def configure_logging() -> None:
 
 
 def run_stage(stage: StageFunction) -> None:
+    # TensorFlow's C++ start-up chatter hides the stage's own report; keep warnings and errors.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     configure_logging()
     paths = ProjectPaths.discover()
     try:

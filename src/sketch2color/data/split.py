@@ -1,0 +1,189 @@
+"""The split stage: raw pair files -> train/val/test TFRecord shards and a manifest.
+
+Files are assigned to splits *before* they are decoded, from a seeded
+permutation of their sorted relative paths, so the assignment depends only on
+the file list and the seed: a bad file removes one pair from its split and
+moves nothing else. Decoding runs in worker processes and streams straight
+into the shard writers, so memory stays flat for the full Kaggle set.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from sketch2color.atomic import atomic_directory, write_json
+from sketch2color.config import Params
+from sketch2color.data.images import BadImage, is_image_name, load_pair
+from sketch2color.data.shards import Pair, write_shards
+from sketch2color.errors import DataError
+from sketch2color.paths import ProjectPaths
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+RAW_FOLDERS = ("train", "val")
+REPORT_NAME = "fetch_report.json"
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A raw pair file and its path relative to data/raw (its stable name)."""
+
+    path: Path
+    name: str
+
+
+@dataclass
+class SplitResult:
+    counts: dict[str, int] = field(default_factory=dict)
+    shard_counts: dict[str, list[int]] = field(default_factory=dict)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+
+def list_raw_files(raw: Path) -> tuple[dict[str, list[RawFile]], list[dict[str, str]]]:
+    """Image files under raw/train and raw/val (any depth), sorted; other files are reported."""
+    found: dict[str, list[RawFile]] = {folder: [] for folder in RAW_FOLDERS}
+    ignored: list[dict[str, str]] = []
+    for folder in RAW_FOLDERS:
+        base = raw / folder
+        if not base.is_dir():
+            continue
+        for path in sorted(p for p in base.rglob("*") if p.is_file() or p.is_symlink()):
+            name = path.relative_to(raw).as_posix()
+            if path.is_symlink():
+                ignored.append({"file": name, "reason": "symbolic link refused"})
+            elif is_image_name(path):
+                found[folder].append(RawFile(path, name))
+            else:
+                ignored.append({"file": name, "reason": "not an image file name"})
+    return found, ignored
+
+
+def assign_splits(files: dict[str, list[RawFile]], params: Params) -> dict[str, list[RawFile]]:
+    """Deterministic train/val/test lists from the seed and the fractions.
+
+    With ``split.test_source: kaggle_val`` the archive's val/ folder is the test
+    set and only train/ is divided into train and val.
+    """
+    cfg = params.split
+    rng = np.random.default_rng(params.seed)
+    if cfg.test_source == "kaggle_val":
+        if not files["val"]:
+            raise DataError(
+                "split.test_source is 'kaggle_val' but data/raw/val holds no images; "
+                "use test_source: fraction or fetch an archive with a val/ folder"
+            )
+        pool, test = files["train"], list(files["val"])
+        test_fraction = 0.0
+    else:
+        pool, test = files["train"] + files["val"], []
+        test_fraction = cfg.test_fraction
+    order = [pool[i] for i in rng.permutation(len(pool))]
+    n_val = _share(len(order), cfg.val_fraction)
+    n_test = _share(len(order), test_fraction)
+    if n_val + n_test >= len(order):
+        n_val = n_test = 0
+    assigned = {
+        "val": order[:n_val],
+        "test": test + order[n_val:n_val + n_test],
+        "train": order[n_val + n_test:],
+    }
+    # Shards are written in name order so output bytes do not depend on the permutation's
+    # interaction with worker scheduling; the permutation only decides membership.
+    return {split: sorted(members, key=lambda f: f.name) for split, members in assigned.items()}
+
+
+def _share(total: int, fraction: float) -> int:
+    if fraction <= 0 or total == 0:
+        return 0
+    return max(1, int(round(total * fraction)))
+
+
+def _decode_job(job: tuple[str, str, int, int]) -> tuple[str, np.ndarray | None, np.ndarray | None, str]:
+    path, name, image_size, max_pixels = job
+    try:
+        sketch, colour = load_pair(Path(path), image_size, max_pixels)
+    except BadImage as exc:
+        return name, None, None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - a decoder crash on one file must not stop the run
+        return name, None, None, f"unexpected decoder error: {type(exc).__name__}: {exc}"
+    return name, sketch, colour, ""
+
+
+def _decoded_pairs(
+    files: Sequence[RawFile], params: Params, pool, skipped: list[dict[str, str]]
+) -> Iterator[Pair]:
+    jobs = [
+        (str(f.path), f.name, params.data.image_size, params.fetch.safety.max_image_pixels)
+        for f in files
+    ]
+    results = pool.imap(_decode_job, jobs, chunksize=8) if pool else map(_decode_job, jobs)
+    for name, sketch, colour, reason in results:
+        if sketch is None:
+            log.warning("skipped %s: %s", name, reason)
+            skipped.append({"file": name, "reason": reason})
+        else:
+            yield Pair(sketch=sketch, colour=colour, name=name)
+
+
+def split_dataset(params: Params, paths: ProjectPaths) -> SplitResult:
+    """Decode, resize and shard every raw pair; write data/split and its manifest."""
+    files, ignored = list_raw_files(paths.raw)
+    total = sum(len(v) for v in files.values())
+    if total == 0:
+        raise DataError(
+            f"no image files in {paths.raw / 'train'} or {paths.raw / 'val'}; run the fetch stage "
+            "first or check fetch.source"
+        )
+    assigned = assign_splits(files, params)
+    result = SplitResult(skipped=list(ignored))
+    context = multiprocessing.get_context("spawn")
+    workers = params.split.workers
+    with atomic_directory(paths.split) as out:
+        pool = context.Pool(workers) if workers > 1 else None
+        try:
+            for split in SPLITS:
+                pairs = _decoded_pairs(assigned[split], params, pool, result.skipped)
+                counts = write_shards(pairs, out, split, params.split.shards)
+                result.shard_counts[split] = counts
+                result.counts[split] = sum(counts)
+        finally:
+            if pool:
+                pool.close()
+                pool.join()
+        if result.counts["train"] == 0:
+            raise DataError(
+                f"no usable training pairs: all {total} files in {paths.raw} were skipped "
+                f"(first reasons: {result.skipped[:3]})"
+            )
+        write_json(out / "manifest.json", _manifest(params, files, result))
+    log.info(
+        "split: train %d, val %d, test %d pairs at %dpx; %d files skipped",
+        result.counts["train"], result.counts["val"], result.counts["test"],
+        params.data.image_size, len(result.skipped),
+    )
+    return result
+
+
+def _manifest(params: Params, files: dict[str, list[RawFile]], result: SplitResult) -> dict:
+    return {
+        "image_size": params.data.image_size,
+        "seed": params.seed,
+        "test_source": params.split.test_source,
+        "fractions": {"val": params.split.val_fraction, "test": params.split.test_fraction},
+        "sources": {f"raw/{folder}": len(members) for folder, members in files.items()},
+        "counts": result.counts,
+        "shards": result.shard_counts,
+        "skipped_count": len(result.skipped),
+        "skipped": sorted(result.skipped, key=lambda s: s["file"]),
+    }
+
+
+def split_stage(params: Params, paths: ProjectPaths) -> None:
+    split_dataset(params, paths)

@@ -1,0 +1,96 @@
+"""Decoding untrusted files: every mode converts, every bad file gets a reason."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sketch2color.data.images import BadImage, load_pair, load_rgb, resize_square, split_halves
+
+LIMIT = 10_000_000
+
+
+def save(image: Image.Image, path, **kwargs):
+    image.save(path, **kwargs)
+    return path
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "RGBA", "LA", "I;16", "1", "CMYK"])
+def test_modes_convert_to_rgb_uint8(tmp_path, mode):
+    rgb = Image.fromarray(np.random.default_rng(0).integers(0, 255, (20, 40, 3), np.uint8))
+    if mode == "I;16":
+        image = Image.fromarray(np.full((20, 40), 65535, np.uint16))
+    else:
+        image = rgb.convert(mode)
+    suffix = ".jpg" if mode == "CMYK" else ".png"
+    array = load_rgb(save(image, tmp_path / f"x{suffix}"), LIMIT)
+    assert array.shape == (20, 40, 3) and array.dtype == np.uint8
+    if mode == "I;16":
+        assert (array == 255).all()  # full-scale 16-bit white stays white, not clipped noise
+
+
+def test_transparent_background_becomes_white(tmp_path):
+    rgba = np.zeros((10, 20, 4), np.uint8)
+    rgba[:, :10] = (255, 0, 0, 255)  # opaque red on the left, fully transparent elsewhere
+    array = load_rgb(save(Image.fromarray(rgba, "RGBA"), tmp_path / "a.png"), LIMIT)
+    assert (array[:, :10] == (255, 0, 0)).all()
+    assert (array[:, 10:] == 255).all()
+
+
+def test_sixteen_bit_rgb_png(tmp_path):
+    import cv2
+
+    data = np.full((12, 24, 3), 32768, np.uint16)
+    cv2.imwrite(str(tmp_path / "deep.png"), data)
+    array = load_rgb(tmp_path / "deep.png", LIMIT)
+    assert array.shape == (12, 24, 3) and array.dtype == np.uint8
+    assert 120 <= int(array.mean()) <= 135
+
+
+def test_not_an_image_truncated_png_and_jpeg(tmp_path):
+    fake = tmp_path / "fake.png"
+    fake.write_bytes(b"<html>definitely not a png</html>")
+    with pytest.raises(BadImage, match="not a readable image"):
+        load_rgb(fake, LIMIT)
+    noise = Image.fromarray(np.random.default_rng(1).integers(0, 255, (64, 64, 3), np.uint8))
+    for suffix in ("png", "jpeg"):
+        buffer = io.BytesIO()
+        noise.save(buffer, format=suffix.upper())
+        cut = tmp_path / f"cut.{suffix}"
+        cut.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+        with pytest.raises(BadImage, match="truncated|unreadable"):
+            load_rgb(cut, LIMIT)
+
+
+def test_decompression_bomb_is_refused_from_the_header(tmp_path):
+    bomb = save(Image.new("L", (5000, 5000)), tmp_path / "bomb.png", optimize=True)
+    assert bomb.stat().st_size < 100_000  # a tiny file claiming 25 megapixels
+    with pytest.raises(BadImage, match="decompression bomb"):
+        load_rgb(bomb, max_pixels=1_000_000)
+
+
+def test_split_halves_colour_left_sketch_right_any_width():
+    pair = np.zeros((16, 33, 3), np.uint8)
+    pair[:, :16] = 200
+    colour, sketch = split_halves(pair)
+    assert colour.shape == (16, 16, 3) and sketch.shape == (16, 17, 3)
+    assert (colour == 200).all() and (sketch == 0).all()
+    with pytest.raises(BadImage, match="too small"):
+        split_halves(np.zeros((1, 1, 3), np.uint8))
+
+
+def test_area_resize_keeps_thin_lines():
+    sketch = np.full((512, 512, 3), 255, np.uint8)
+    sketch[:, 255] = 0  # one-pixel line
+    small = resize_square(sketch, 64)
+    assert small.shape == (64, 64, 3)
+    assert small.min() < 255 - 20  # still visible; nearest-neighbour would drop it entirely
+
+
+def test_load_pair_returns_sketch_then_colour(tmp_path):
+    pair = np.concatenate([np.full((32, 32, 3), 90, np.uint8), np.full((32, 32, 3), 250, np.uint8)], 1)
+    Image.fromarray(pair).save(tmp_path / "p.png")
+    sketch, colour = load_pair(tmp_path / "p.png", 16, LIMIT)
+    assert sketch.shape == colour.shape == (16, 16, 3)
+    assert (sketch == 250).all() and (colour == 90).all()
