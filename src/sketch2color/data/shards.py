@@ -66,7 +66,9 @@ def serialize_pair(pair: Pair) -> bytes:
             }
         )
     )
-    return example.SerializeToString()
+    # Protobuf map order varies between processes; deterministic=True keeps shard bytes (and
+    # so DVC hashes) identical across runs and machines.
+    return example.SerializeToString(deterministic=True)
 
 
 def write_shards(pairs: Iterable[Pair], folder: Path, split: str, count: int) -> list[int]:

@@ -1,0 +1,7 @@
+"""DVC stage `augment`: the paper's augmentation of the training split (see sketch2color.data.augment)."""
+
+from sketch2color.data.augment import augment_stage
+from sketch2color.stage_runner import run_stage
+
+if __name__ == "__main__":
+    run_stage(augment_stage)
