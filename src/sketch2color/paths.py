@@ -1,12 +1,14 @@
 """Where the pipeline reads and writes, relative to the project root.
 
-The root is ``DVC_ROOT`` when DVC runs a stage (queued experiments run in a
-temporary copy, and DVC tells us where that is), otherwise the current folder.
+The root is the current folder: DVC runs every stage from the project root,
+and a queued experiment runs in a temporary copy of the project whose outputs
+DVC collects from there. ``DVC_ROOT`` (the original project, even for a queued
+experiment) is deliberately not used here; only the shared MLflow store lives
+there (see sketch2color.tracking.store).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +19,7 @@ class ProjectPaths:
 
     @classmethod
     def discover(cls) -> "ProjectPaths":
-        return cls(Path(os.environ.get("DVC_ROOT") or Path.cwd()).resolve())
+        return cls(Path.cwd().resolve())
 
     @property
     def params(self) -> Path:

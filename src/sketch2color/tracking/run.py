@@ -1,0 +1,575 @@
+"""One training = one MLflow run, and tracking never stops training.
+
+The contract with the training loop:
+
+* :meth:`TrainingRun.start` fails fast and loudly: an unreachable store is a
+  :class:`TrackingUnavailable` within seconds, before any weight is trained.
+* After that, nothing here raises for a tracking fault. If the server goes
+  away mid-run, the log calls warn once, count what they could not record
+  (:attr:`TrainingRun.dropped`), pause for a while so a dead server does not
+  cost seconds per step, and try again later. Local outputs (checkpoints,
+  CSV, JSON metrics) are the training loop's and stay complete.
+* A training resumed from a checkpoint reopens its run, so the step slider
+  in the MLflow UI covers the whole training; :meth:`last_logged_step` lets
+  the loop skip steps the run already has.
+
+sqlite stores shared by parallel experiments are handled by
+:mod:`sketch2color.tracking.store` (file lock for one-off steps, retries on
+"database is locked").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import json
+import logging
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
+
+import mlflow
+import numpy as np
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param
+from mlflow.exceptions import MlflowException
+
+from sketch2color import atomic
+from sketch2color.config import Params
+from sketch2color.paths import ProjectPaths
+from sketch2color.tracking.store import (
+    TrackingUnavailable,
+    apply_client_defaults,
+    check_reachable,
+    default_artifact_location,
+    resolve_tracking_uri,
+    retry_when_locked,
+    store_lock,
+)
+
+if TYPE_CHECKING:
+    import keras
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RUN_RECORD_NAME = "mlflow_run.json"
+GENERATOR_ARTIFACT_NAME = "generator"
+# MLflow accepts at most 100 params in one log_batch call.
+PARAMS_PER_BATCH = 100
+# After a failed call, further calls are dropped without trying for this
+# long: a dead server would otherwise cost its retry time on every step.
+PAUSE_AFTER_FAILURE_S = 30.0
+# Errors that say "your request is wrong", not "the store is gone": a bad key
+# is reported and dropped, but does not pause the logging of everything else.
+_REQUEST_ERROR_CODES = {"INVALID_PARAMETER_VALUE", "BAD_REQUEST"}
+
+
+# ---------------------------------------------------------------- run record
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What later stages (evaluate, export) and a resumed training need to find the run.
+
+    Written to ``models/mlflow_run.json``.
+    """
+
+    run_id: str
+    experiment_id: str
+    experiment_name: str
+    tracking_uri: str
+    run_name: str
+    params_hash: str
+    git_commit: str
+    resumed: bool
+    registered_model_name: str
+    registered_model_version: int | None = None
+    logged_model_uri: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def read(cls, path: Path) -> "RunRecord | None":
+        """The record at ``path``, or None if it is missing or not a record (warned)."""
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+            names = {f.name for f in dataclasses.fields(cls)}
+            return cls(**{k: v for k, v in raw.items() if k in names})
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("MLflow: ignoring unreadable run record %s (%s)", path, exc)
+            return None
+
+
+def run_record_path(paths: ProjectPaths) -> Path:
+    return paths.models / RUN_RECORD_NAME
+
+
+# ---------------------------------------------------------------- identity
+
+
+def params_hash(params: Params) -> str:
+    """sha256 of the sorted, flattened params: equal hashes, equal configuration."""
+    text = json.dumps(params.to_flat_dict(), sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def git_commit(folder: Path) -> str:
+    """HEAD of the git checkout at ``folder``, or "unknown" (no git, no repo, no commit)."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=folder, capture_output=True, text=True, timeout=10, check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return result.stdout.strip() or "unknown"
+
+
+def default_run_name() -> str:
+    return f"train-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def _generator_pip_requirements() -> list[str]:
+    """Explicit pins: inferring them costs MLflow 5-6 s of import tracing per log."""
+    import keras
+
+    try:
+        tensorflow = f"tensorflow-cpu=={importlib.metadata.version('tensorflow-cpu')}"
+    except importlib.metadata.PackageNotFoundError:  # e.g. the [gpu] extra
+        import tensorflow as tf
+
+        tensorflow = f"tensorflow=={tf.__version__}"
+    return [tensorflow, f"keras=={keras.__version__}"]
+
+
+# ---------------------------------------------------------------- what was lost
+
+
+@dataclass
+class _NotLogged:
+    """What failed to reach the store, so the end-of-run warning can say exactly that."""
+
+    metric_keys: set[str] = field(default_factory=set)
+    metric_steps: list[int] = field(default_factory=list)
+    image_steps: dict[str, list[int]] = field(default_factory=dict)
+    other: list[str] = field(default_factory=list)
+
+    def add_metrics(self, keys: list[str], step: int) -> None:
+        self.metric_keys.update(keys)
+        self.metric_steps.append(step)
+
+    def add_image(self, key: str, step: int) -> None:
+        self.image_steps.setdefault(key, []).append(step)
+
+    def describe(self) -> str:
+        parts = []
+        if self.metric_steps:
+            parts.append(
+                f"metrics {', '.join(sorted(self.metric_keys))} at {len(self.metric_steps)} "
+                f"step(s) from {min(self.metric_steps)} to {max(self.metric_steps)}"
+            )
+        for key, steps in sorted(self.image_steps.items()):
+            parts.append(f"image '{key}' at step(s) {', '.join(map(str, steps))}")
+        parts.extend(self.other)
+        return "; ".join(parts) or "nothing"
+
+
+# ---------------------------------------------------------------- the run
+
+
+class TrainingRun:
+    """The MLflow run of one training. Build it with :meth:`start`."""
+
+    def __init__(self, client: MlflowClient, record: RunRecord, record_path: Path) -> None:
+        self._client = client
+        self._record = record
+        self._record_path = record_path
+        self.run_id: str = record.run_id
+        self.tracking_uri: str = record.tracking_uri
+        self.dropped: int = 0
+        self._not_logged = _NotLogged()
+        self._warned = False
+        self._paused_until = 0.0
+        self._finished = False
+
+    # ------------------------------------------------------------ start
+
+    @classmethod
+    def start(
+        cls, params: Params, paths: ProjectPaths, resume_run_id: str | None = None
+    ) -> "TrainingRun":
+        """Open the run for this training; raise TrackingUnavailable if the store can't be used.
+
+        A new run gets the DVC experiment's name, identity tags and every
+        param. With ``resume_run_id`` naming a run the store still has, that
+        run is reopened as it is (its params were logged when it started).
+        """
+        uri = resolve_tracking_uri(paths)
+        check_reachable(uri)
+        apply_client_defaults()
+        mlflow.set_tracking_uri(uri)
+
+        experiment_name = params.train.experiment_name
+        dvc_exp_name = os.environ.get("DVC_EXP_NAME", "").strip()
+        run_name = dvc_exp_name or default_run_name()
+        identity = {"git_commit": git_commit(Path.cwd()), "params_hash": params_hash(params)}
+        tags = dict(identity)
+        if dvc_exp_name:
+            tags["dvc_exp_name"] = dvc_exp_name
+        if os.environ.get("DVC_EXP_BASELINE_REV"):
+            tags["dvc_exp_baseline_rev"] = os.environ["DVC_EXP_BASELINE_REV"]
+
+        try:
+            with store_lock(uri):
+                # Creating the client creates the store, and with it the
+                # tables of a fresh database: that must happen under the lock.
+                client = retry_when_locked(
+                    lambda: MlflowClient(tracking_uri=uri, registry_uri=uri), "opening the store"
+                )
+                experiment_id = retry_when_locked(
+                    lambda: _ensure_experiment(client, experiment_name, uri),
+                    f"opening experiment '{experiment_name}'",
+                )
+                run, resumed = _open_run(client, experiment_id, resume_run_id, run_name, tags)
+                if not resumed:
+                    try:
+                        _log_params(client, run.info.run_id, params)
+                    except Exception:
+                        _end_quietly(run.info.run_id, "FAILED")
+                        raise
+        except TrackingUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any store fault here is the user's to fix
+            raise TrackingUnavailable(
+                f"MLflow tracking store {uri} failed while starting the run "
+                f"({type(exc).__name__}: {_first_line(exc)})"
+            ) from exc
+
+        record = RunRecord(
+            run_id=run.info.run_id,
+            experiment_id=experiment_id,
+            experiment_name=experiment_name,
+            tracking_uri=uri,
+            run_name=run.info.run_name or run_name,
+            params_hash=identity["params_hash"],
+            git_commit=identity["git_commit"],
+            resumed=resumed,
+            registered_model_name=params.train.registered_model_name,
+        )
+        training_run = cls(client, record, run_record_path(paths))
+        training_run._write_record()
+        log.info("MLflow: %s run %s (%s) in experiment '%s' at %s",
+                 "resumed" if resumed else "started", record.run_id, record.run_name,
+                 experiment_name, uri)
+        return training_run
+
+    @property
+    def record(self) -> RunRecord:
+        return self._record
+
+    # ------------------------------------------------------------ logging
+
+    def last_logged_step(self, key: str) -> int:
+        """The highest step of metric ``key`` in this run, -1 if none (or unreadable, warned)."""
+        try:
+            history = retry_when_locked(
+                lambda: self._client.get_metric_history(self.run_id, key),
+                f"reading metric '{key}'",
+            )
+        except Exception as exc:  # noqa: BLE001 - never stop training for tracking
+            log.warning("MLflow: could not read the history of metric '%s' from run %s at %s "
+                        "(%s); assuming none", key, self.run_id, self.tracking_uri,
+                        _first_line(exc))
+            return -1
+        return max((int(m.step) for m in history), default=-1)
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
+        """Log several metrics at one step in one call; never raises for a tracking fault."""
+        if not metrics:
+            return
+        timestamp = int(time.time() * 1000)
+        batch = [Metric(key, float(value), timestamp, int(step)) for key, value in metrics.items()]
+        keys = list(metrics)
+        self._attempt(
+            lambda: self._client.log_batch(self.run_id, metrics=batch, synchronous=True),
+            f"metrics {', '.join(keys)} at step {step}",
+            lambda: self._not_logged.add_metrics(keys, int(step)),
+        )
+
+    def log_image(self, key: str, image: np.ndarray, step: int) -> None:
+        """Log a uint8 HxWx3 RGB image under ``key`` at ``step`` (the UI's step slider).
+
+        A wrong array is a bug in the caller and raises ValueError; a tracking
+        fault never raises.
+        """
+        array = np.asarray(image)
+        if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
+            raise ValueError(
+                f"log_image('{key}'): expected a uint8 HxWx3 RGB array, "
+                f"got {array.dtype} of shape {array.shape}"
+            )
+        self._attempt(
+            lambda: self._client.log_image(self.run_id, array, key=key, step=int(step),
+                                           synchronous=True),
+            f"image '{key}' at step {step}",
+            lambda: self._not_logged.add_image(key, int(step)),
+        )
+
+    def log_generator(self, generator: "keras.Model", example_sketch: np.ndarray) -> int | None:
+        """Log the generator with a signature and register a new model version.
+
+        ``example_sketch`` is one model input (HxWx3 or 1xHxWx3, in the
+        model's [-1, 1] range); the signature is inferred from it and the
+        generator's prediction on it. Returns the new version, or None when
+        the store failed (warned, counted).
+        """
+        from mlflow.models import infer_signature
+        import mlflow.keras
+
+        example = np.asarray(example_sketch, dtype=np.float32)
+        if example.ndim == 3:
+            example = example[np.newaxis]
+        prediction = np.asarray(generator(example, training=False))
+        signature = infer_signature(example, prediction)
+        name = self._record.registered_model_name
+        what = f"the generator model (registered as '{name}')"
+
+        def log_and_register() -> tuple[str, int]:
+            self._ensure_active()
+            with store_lock(self.tracking_uri):
+                info = retry_when_locked(
+                    lambda: mlflow.keras.log_model(
+                        generator,
+                        name=GENERATOR_ARTIFACT_NAME,
+                        signature=signature,
+                        pip_requirements=_generator_pip_requirements(),
+                    ),
+                    "logging the generator",
+                )
+                version = retry_when_locked(
+                    lambda: mlflow.register_model(info.model_uri, name),
+                    f"registering '{name}'",
+                )
+            return info.model_uri, int(version.version)
+
+        outcome = self._attempt(log_and_register, what,
+                                lambda: self._not_logged.other.append(what), retry=False)
+        if outcome is None:
+            return None
+        model_uri, version = outcome
+        self._record = dataclasses.replace(
+            self._record, registered_model_version=version, logged_model_uri=model_uri
+        )
+        self._write_record()
+        log.info("MLflow: generator registered as '%s' version %d", name, version)
+        return version
+
+    # ------------------------------------------------------------ end
+
+    def finish(self, status: str = "FINISHED") -> None:
+        """End the run with ``status`` and say what, if anything, was not logged. Idempotent."""
+        if self._finished:
+            return
+        self._finished = True
+        # The client call carries the status (with retries); end_run only
+        # clears MLflow's process-wide "active run" so another run can start.
+        self._attempt(
+            lambda: self._client.set_terminated(self.run_id, status),
+            f"the run's end status {status}",
+            lambda: self._not_logged.other.append(f"end status {status}"),
+        )
+        self._end_fluent_run(status)
+        if self.dropped:
+            log.warning(
+                "MLflow: %d log call(s) to run %s at %s were not recorded: %s. "
+                "Local metrics, checkpoints and models are complete.",
+                self.dropped, self.run_id, self.tracking_uri, self._not_logged.describe(),
+            )
+
+    def __enter__(self) -> "TrainingRun":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.finish("FINISHED")
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.finish("KILLED")
+        else:
+            self.finish("FAILED")
+
+    # ------------------------------------------------------------ internals
+
+    def _attempt(
+        self,
+        action: Callable[[], T],
+        what: str,
+        remember: Callable[[], None],
+        retry: bool = True,
+    ) -> T | None:
+        """Run one store call; on failure warn once, count, remember, and pause.
+
+        ``retry=False`` for actions that retry their own steps (a retry of
+        the whole would log a second copy of what already succeeded).
+        """
+        if time.monotonic() < self._paused_until:
+            self._drop(what, remember, None)
+            return None
+        try:
+            return retry_when_locked(action, what) if retry else action()
+        except Exception as exc:  # noqa: BLE001 - tracking must never stop training
+            if getattr(exc, "error_code", None) not in _REQUEST_ERROR_CODES:
+                self._paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_S
+            self._drop(what, remember, exc)
+            return None
+
+    def _drop(self, what: str, remember: Callable[[], None], exc: BaseException | None) -> None:
+        self.dropped += 1
+        remember()
+        if not self._warned:
+            self._warned = True
+            log.warning(
+                "MLflow: could not log %s to run %s at %s (%s). Training goes on; "
+                "further calls are retried every %.0f s and whatever is not logged is "
+                "listed when the run ends.",
+                what, self.run_id, self.tracking_uri,
+                f"{type(exc).__name__}: {_first_line(exc)}" if exc else "store unavailable",
+                PAUSE_AFTER_FAILURE_S,
+            )
+
+    def _end_fluent_run(self, status: str) -> None:
+        """Clear MLflow's active run. end_run also re-sends the status: when the
+        store is known to be down, send it without HTTP retries, so a dead
+        server does not add its retry time to the end of training."""
+        active = _active_run_id()
+        if active != self.run_id:
+            return
+        store_down = time.monotonic() < self._paused_until
+        saved = os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES")
+        if store_down:
+            os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+        try:
+            mlflow.end_run(status)
+        except Exception:  # noqa: BLE001 - the status call above already reported it
+            pass
+        finally:
+            if store_down:
+                if saved is None:
+                    os.environ.pop("MLFLOW_HTTP_REQUEST_MAX_RETRIES", None)
+                else:
+                    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = saved
+
+    def _ensure_active(self) -> None:
+        """Model logging attaches to MLflow's active run, so that must be this one."""
+        active = _active_run_id()
+        if active is None:
+            mlflow.start_run(run_id=self.run_id)
+        elif active != self.run_id:
+            raise RuntimeError(
+                f"another MLflow run ({active}) is active in this process; "
+                f"cannot attach the generator to run {self.run_id}"
+            )
+
+    def _write_record(self) -> None:
+        atomic.write_json(self._record_path, self._record.to_dict())
+
+
+# ---------------------------------------------------------------- start helpers
+
+
+def _ensure_experiment(client: MlflowClient, name: str, uri: str) -> str:
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        try:
+            return client.create_experiment(name, artifact_location=default_artifact_location(uri))
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":  # lost a race: use theirs
+                raise
+            experiment = client.get_experiment_by_name(name)
+            assert experiment is not None
+    if experiment.lifecycle_stage == "deleted":
+        raise TrackingUnavailable(
+            f"MLflow experiment '{name}' (train.experiment_name) is deleted in {uri}: "
+            f"restore it with `mlflow experiments restore --experiment-id "
+            f"{experiment.experiment_id}`, or choose another train.experiment_name"
+        )
+    return experiment.experiment_id
+
+
+def _open_run(
+    client: MlflowClient,
+    experiment_id: str,
+    resume_run_id: str | None,
+    run_name: str,
+    tags: dict[str, str],
+) -> tuple[Any, bool]:
+    """Reopen ``resume_run_id`` if the store has it (live), else start a new run."""
+    if resume_run_id:
+        existing = _find_run(client, resume_run_id)
+        if existing is not None:
+            run = retry_when_locked(lambda: mlflow.start_run(run_id=resume_run_id),
+                                    f"reopening run {resume_run_id}")
+            return run, True
+        log.warning("MLflow: run %s to resume is not in the store (or is deleted); "
+                    "starting a new run", resume_run_id)
+    run = retry_when_locked(
+        lambda: mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=tags),
+        "starting a run",
+    )
+    return run, False
+
+
+def _find_run(client: MlflowClient, run_id: str) -> Any | None:
+    try:
+        run = retry_when_locked(lambda: client.get_run(run_id), f"looking up run {run_id}")
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise
+    return None if run.info.lifecycle_stage == "deleted" else run
+
+
+def _log_params(client: MlflowClient, run_id: str, params: Params) -> None:
+    items = [Param(key, _param_text(value)) for key, value in sorted(params.to_flat_dict().items())]
+    for start in range(0, len(items), PARAMS_PER_BATCH):
+        batch = items[start:start + PARAMS_PER_BATCH]
+        retry_when_locked(lambda: client.log_batch(run_id, params=batch, synchronous=True),
+                          "logging params")
+
+
+def _param_text(value: Any) -> str:
+    return "null" if value is None else str(value)
+
+
+def _active_run_id() -> str | None:
+    """The id of MLflow's active run in this process (a local lookup, no store call)."""
+    active = mlflow.active_run()
+    return active.info.run_id if active is not None else None
+
+
+def _end_quietly(run_id: str, status: str) -> None:
+    if _active_run_id() == run_id:
+        try:
+            mlflow.end_run(status)
+        except Exception:  # noqa: BLE001 - the original error is what matters
+            pass
+
+
+def _first_line(exc: BaseException | None) -> str:
+    text = str(exc).strip() if exc is not None else ""
+    return text.splitlines()[0][:300] if text else type(exc).__name__
