@@ -26,6 +26,37 @@ def _check_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _colorize(args: argparse.Namespace) -> int:
+    from sketch2color.colorize import run_colorize
+
+    return run_colorize(
+        args.sketches,
+        args.output,
+        model=args.model,
+        batch_size=args.batch_size,
+        inference_mode=args.inference_mode,
+    )
+
+
+def _gui(args: argparse.Namespace) -> int:
+    from sketch2color.gui import run_gui
+
+    return run_gui(args.model)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+MODEL_HELP = (
+    "a .keras file, a .tflite file or a SavedModel folder (default: the fastest format in "
+    "models/export/, else models/generator.keras)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sketch2color", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"sketch2color {__version__}")
@@ -33,6 +64,30 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-params", help="validate params.yaml and print every knob")
     check.add_argument("params", nargs="?", type=Path, default=Path("params.yaml"))
     check.set_defaults(handler=_check_params)
+
+    colorize = commands.add_parser(
+        "colorize",
+        help="colour sketch files or folders of any size",
+        description="Colour sketches with the trained generator. Each output has its sketch's size. "
+        "Exit status: 0 when every sketch was coloured, 1 when any file failed (each failure is "
+        "named on stderr; the other files are still coloured) or the model could not be used.",
+    )
+    colorize.add_argument("sketches", nargs="+", type=Path, metavar="SKETCH",
+                          help="image files or folders (searched recursively)")
+    colorize.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
+                          help="OUT.png for one file; a folder for several files or a folder "
+                          "(relative names are kept, as .png)")
+    colorize.add_argument("--model", type=Path, metavar="PATH", help=MODEL_HELP)
+    colorize.add_argument("--batch-size", type=_positive_int, default=8, metavar="N",
+                          help="sketches per model call (default: 8)")
+    colorize.add_argument("--inference-mode", choices=("eval", "train_dropout"),
+                          help="dropout at test time (default: params.yaml's evaluate.inference_mode, "
+                          "else eval); exported formats keep the mode they were exported with")
+    colorize.set_defaults(handler=_colorize)
+
+    gui = commands.add_parser("gui", help="the desktop window: open a sketch, colour it, save it")
+    gui.add_argument("--model", type=Path, metavar="PATH", help=MODEL_HELP)
+    gui.set_defaults(handler=_gui)
     return parser
 
 

@@ -1,0 +1,432 @@
+"""The paper's desktop window (its Figure 5): open a sketch, colour it, compare, save.
+
+Tkinter draws the window; OpenCV resizes for display and encodes saved
+files. Decoding goes through the same untrusted-file loader as the pipeline
+and the ``colorize`` command (PIL underneath), so transparency, 16-bit and
+palette files look the same everywhere. Arrays are RGB throughout; the only
+BGR is inside :func:`sketch2color.colorize.save_rgb`, at the cv2 boundary.
+
+Model loading and colouring run in one worker thread that owns the model;
+results come back through a queue that the Tk thread polls with
+``root.after``, so the window keeps redrawing while the generator runs and
+Tk is only ever touched from its own thread. ``ColorizerApp.idle`` is set
+whenever no work is in flight, which is what tests and the screenshot script
+wait on.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import tkinter as tk
+from dataclasses import dataclass
+from pathlib import Path
+from tkinter import filedialog, ttk
+
+import cv2
+import numpy as np
+
+from sketch2color.colorize import (
+    Backend,
+    Settings,
+    choose_backend,
+    colorize_array,
+    read_sketch,
+    save_rgb,
+)
+from sketch2color.data.images import IMAGE_SUFFIXES, BadImage
+from sketch2color.errors import Sketch2ColorError
+from sketch2color.paths import ProjectPaths
+
+PANEL_SIZE = 384
+POLL_MS = 40
+ERROR_COLOUR = "#b00020"
+TEXT_COLOUR = "#202020"
+PANEL_BACKGROUND = "#f4f4f4"
+
+
+# ---------------------------------------------------------------- worker thread
+
+
+@dataclass(frozen=True)
+class _Load:
+    model_path: Path | None
+
+
+@dataclass(frozen=True)
+class _Colour:
+    sketch: np.ndarray
+    generation: int  # which opened sketch this is: a late result for an older one is dropped
+
+
+class _Worker(threading.Thread):
+    """Owns the generator; loads and colours off the Tk thread, one task at a time."""
+
+    def __init__(self, paths: ProjectPaths, settings: Settings, results: queue.Queue):
+        super().__init__(name="sketch2color-worker", daemon=True)
+        self.tasks: queue.Queue = queue.Queue()
+        self._paths = paths
+        self._settings = settings
+        self._results = results
+        self._backend: Backend | None = None
+        self._model_path: Path | None = None
+
+    def run(self) -> None:
+        while (task := self.tasks.get()) is not None:
+            try:
+                if isinstance(task, _Load):
+                    self._load(task.model_path)
+                else:
+                    self._colour(task)
+            except Sketch2ColorError as exc:
+                self._results.put(("error", str(exc)))
+            except Exception as exc:  # noqa: BLE001 - shown in the status bar; the window stays usable
+                self._results.put(("error", f"{type(exc).__name__}: {exc}"))
+            finally:
+                self._results.put(("done", None))  # exactly one per task: the window counts them
+
+    def _load(self, model_path: Path | None) -> None:
+        # Never keep colouring with a model other than the one the user chose.
+        self._backend, self._model_path = None, model_path
+        try:
+            self._backend = choose_backend(
+                model_path, self._paths, None, lambda line: self._results.put(("note", line)),
+                self._settings.inference_mode,
+            )
+        finally:
+            self._results.put(("model", self._backend))
+
+    def _colour(self, task: _Colour) -> None:
+        if self._backend is None:
+            self._load(self._model_path)
+        started = time.perf_counter()
+        result = colorize_array(self._backend, task.sketch)
+        self._results.put(("result", (result, time.perf_counter() - started, task.generation)))
+
+
+# ---------------------------------------------------------------- display helpers
+
+
+def fit_for_display(rgb: np.ndarray, box: int = PANEL_SIZE) -> np.ndarray:
+    """Scale an RGB image to fit a box x box panel, keeping its aspect ratio."""
+    height, width = rgb.shape[:2]
+    scale = min(box / height, box / width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    method = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return cv2.resize(np.ascontiguousarray(rgb), size, interpolation=method)
+
+
+def photo_from_rgb(master: tk.Misc, rgb: np.ndarray) -> tk.PhotoImage:
+    """A Tk image from RGB pixels via binary PPM: no BGR, no extra imaging toolkit."""
+    height, width = rgb.shape[:2]
+    header = f"P6 {width} {height} 255\n".encode()
+    return tk.PhotoImage(master=master, data=header + np.ascontiguousarray(rgb, np.uint8).tobytes(), format="PPM")
+
+
+# ---------------------------------------------------------------- the window
+
+
+class ColorizerApp:
+    """The window. Methods are what the buttons call, so tests can drive them directly."""
+
+    def __init__(self, root: tk.Tk, model_path: Path | None = None, paths: ProjectPaths | None = None):
+        self.root = root
+        self.paths = paths or ProjectPaths.discover()
+        self.model_path = Path(model_path) if model_path else None
+        self.sketch: np.ndarray | None = None
+        self.sketch_path: Path | None = None
+        self.result: np.ndarray | None = None
+        self.sketch_photo: tk.PhotoImage | None = None
+        self.result_photo: tk.PhotoImage | None = None
+        self.backend: Backend | None = None
+        self.last_error: str | None = None
+        self.idle = threading.Event()
+        self.idle.set()
+        self._in_flight = 0
+        self._closed = False
+        self._generation = 0
+
+        notes: list[str] = []
+        self.settings = Settings.from_project(self.paths, notes.append)
+        self._results: queue.Queue = queue.Queue()
+        self._worker = _Worker(self.paths, self.settings, self._results)
+        self._build()
+        self._worker.start()
+        self._poll_id = root.after(POLL_MS, self._poll)
+        root.protocol("WM_DELETE_WINDOW", self.close)
+        self._set_status(" ".join(notes) or "Open a sketch to begin.")
+        self._submit(_Load(self.model_path), "Loading the model…")
+
+    # -------------------------------------------------------- layout
+
+    def _build(self) -> None:
+        root = self.root
+        root.title("sketch2color: sketch to colour")
+        root.configure(padx=8, pady=8)
+        toolbar = ttk.Frame(root)
+        toolbar.pack(side=tk.TOP, fill=tk.X)
+        self.open_button = ttk.Button(toolbar, text="Open sketch…", command=self._ask_open_sketch)
+        self.colour_button = ttk.Button(toolbar, text="Colourise", command=self.colourise)
+        self.save_button = ttk.Button(toolbar, text="Save result…", command=self._ask_save_result)
+        self.model_button = ttk.Button(toolbar, text="Choose model…", command=self._ask_model)
+        for button in (self.open_button, self.colour_button, self.save_button, self.model_button):
+            button.pack(side=tk.LEFT, padx=(0, 6), pady=(0, 8))
+
+        panels = ttk.Frame(root)
+        panels.pack(side=tk.TOP, fill=tk.BOTH, expand=True)
+        self.sketch_view = self._panel(panels, "Sketch", "Open a sketch (Ctrl+O)")
+        self.result_view = self._panel(panels, "Colourised result", "Colourise it (Enter)")
+
+        bar = ttk.Frame(root)
+        bar.pack(side=tk.BOTTOM, fill=tk.X, pady=(8, 0))
+        self.status = tk.StringVar(master=root)
+        self.status_label = tk.Label(bar, textvariable=self.status, anchor=tk.W, fg=TEXT_COLOUR)
+        self.status_label.pack(side=tk.LEFT, fill=tk.X, expand=True)
+        self.progress = ttk.Progressbar(bar, mode="indeterminate", length=120)
+        self.progress.pack(side=tk.RIGHT)
+        self.model_label = tk.Label(bar, text="model: (loading)", anchor=tk.E, fg="#606060")
+        self.model_label.pack(side=tk.RIGHT, padx=8)
+
+        root.bind("<Control-o>", lambda _e: self._ask_open_sketch())
+        root.bind("<Control-s>", lambda _e: self._ask_save_result())
+        root.bind("<Return>", lambda _e: self.colourise())
+        self._update_buttons()
+
+    def _panel(self, parent: ttk.Frame, title: str, placeholder: str) -> tk.Label:
+        frame = ttk.LabelFrame(parent, text=title, padding=6)
+        frame.pack(side=tk.LEFT, padx=(0, 8), fill=tk.BOTH, expand=True)
+        holder = tk.Frame(frame, width=PANEL_SIZE, height=PANEL_SIZE, bg=PANEL_BACKGROUND)
+        holder.pack_propagate(False)
+        holder.pack(fill=tk.BOTH, expand=True)
+        view = tk.Label(holder, text=placeholder, bg=PANEL_BACKGROUND, fg="#808080")
+        view.pack(fill=tk.BOTH, expand=True)
+        return view
+
+    # -------------------------------------------------------- actions
+
+    def open_sketch(self, path: str | Path) -> bool:
+        """Load and show a sketch; a bad file is named in the status bar and changes nothing."""
+        path = Path(path)
+        try:
+            sketch = read_sketch(path, self.settings.max_image_pixels)
+        except BadImage as exc:
+            self._error(f"{path}: {exc}")
+            return False
+        self.sketch, self.sketch_path, self.result = sketch, path, None
+        self._generation += 1
+        self.sketch_photo = self._show(self.sketch_view, sketch)
+        self.result_photo = None
+        self.result_view.configure(image="", text="Colourise it (Enter)")
+        self._set_status(f"Opened {path.name} ({sketch.shape[1]}x{sketch.shape[0]} px).")
+        self._update_buttons()
+        return True
+
+    def colourise(self) -> None:
+        """Start colouring the open sketch in the worker; returns at once (wait on ``idle``)."""
+        if self.sketch is None:
+            self._error("Open a sketch first.")
+            return
+        if self._in_flight:
+            return
+        self._submit(_Colour(self.sketch, self._generation), f"Colourising {self.sketch_path.name}…")
+
+    def save_result(self, path: str | Path) -> bool:
+        """Write the result at the sketch's own size; an unknown extension becomes .png."""
+        if self.result is None:
+            self._error("Nothing to save yet: colourise a sketch first.")
+            return False
+        path = Path(path)
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            path = path.with_name(path.name + ".png")
+        try:
+            save_rgb(self.result, path)
+        except OSError as exc:
+            self._error(f"Could not save {path}: {exc.strerror or exc}")
+            return False
+        self._set_status(f"Saved {path}.")
+        return True
+
+    def choose_model(self, path: str | Path | None) -> None:
+        """Switch to another generator (.keras, .tflite, SavedModel folder); loads in the worker."""
+        self.model_path = Path(path) if path else None
+        self.backend = None
+        self._submit(_Load(self.model_path), f"Loading {self.model_path or 'the default model'}…")
+
+    def wait_until_idle(self, timeout: float = 60.0) -> bool:
+        """Run the Tk event loop until no work is in flight; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while not self.idle.is_set():
+            if time.monotonic() > deadline:
+                return False
+            self.root.update()
+            time.sleep(0.01)
+        self.root.update()
+        return True
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.root.after_cancel(self._poll_id)
+        self._worker.tasks.put(None)
+        self.root.destroy()
+
+    # -------------------------------------------------------- dialogs (what the buttons open)
+
+    def _ask_open_sketch(self) -> None:
+        patterns = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
+        name = filedialog.askopenfilename(
+            parent=self.root, title="Open sketch", filetypes=[("Images", patterns), ("All files", "*")]
+        )
+        if name:
+            self.open_sketch(name)
+
+    def _ask_save_result(self) -> None:
+        if self.result is None:
+            self._error("Nothing to save yet: colourise a sketch first.")
+            return
+        stem = self.sketch_path.stem if self.sketch_path else "sketch"
+        name = filedialog.asksaveasfilename(
+            parent=self.root, title="Save result", defaultextension=".png",
+            initialfile=f"{stem}_colour.png", filetypes=[("PNG", "*.png"), ("JPEG", "*.jpg")],
+        )
+        if name:
+            self.save_result(name)
+
+    def _ask_model(self) -> None:
+        name = filedialog.askopenfilename(
+            parent=self.root, title="Choose a generator (for a SavedModel, pick its saved_model.pb)",
+            filetypes=[("Generators", "*.keras *.tflite saved_model.pb"), ("All files", "*")],
+        )
+        if name:
+            self.choose_model(name)
+
+    # -------------------------------------------------------- plumbing
+
+    def _submit(self, task: _Load | _Colour, message: str) -> None:
+        self._in_flight += 1
+        self.idle.clear()
+        self._worker.tasks.put(task)
+        self._set_status(message)
+        self.progress.configure(mode="indeterminate")
+        self.progress.start(12)
+        self._update_buttons()
+
+    def _poll(self) -> None:
+        """Apply what the worker finished; runs on the Tk thread every POLL_MS."""
+        while True:
+            try:
+                kind, payload = self._results.get_nowait()
+            except queue.Empty:
+                break
+            if kind == "note":
+                self._set_status(payload)
+            elif kind == "model":
+                self._show_model(payload)
+            elif kind == "result":
+                self._show_result(*payload)
+            elif kind == "error":
+                self._error(payload)
+            else:  # "done": one task finished
+                self._in_flight -= 1
+                if self._in_flight == 0:
+                    self.progress.stop()
+                    self.progress.configure(mode="determinate", value=0)  # empty, not a frozen block
+                    self._update_buttons()
+                    self.idle.set()
+        if not self._closed:
+            self._poll_id = self.root.after(POLL_MS, self._poll)
+
+    def _show_model(self, backend: Backend | None) -> None:
+        self.backend = backend
+        if backend is None:
+            self.model_label.configure(text="model: none")
+            return
+        self.model_label.configure(text=f"model: {backend.path.name} ({backend.format}, {backend.input_size} px)")
+        self._set_status(f"Model ready: {backend.path}.")
+
+    def _show_result(self, result: np.ndarray, seconds: float, generation: int) -> None:
+        if generation != self._generation:
+            return  # another sketch was opened meanwhile; this result is not for it
+        self.result = result
+        self.result_photo = self._show(self.result_view, result)
+        name = self.sketch_path.name if self.sketch_path else "sketch"
+        self._set_status(f"Colourised {name} in {seconds:.2f} s. Save it with Save result… (Ctrl+S).")
+
+    def _show(self, view: tk.Label, rgb: np.ndarray) -> tk.PhotoImage:
+        photo = photo_from_rgb(self.root, fit_for_display(rgb))
+        view.configure(image=photo, text="")
+        return photo  # the caller keeps it: Tk shows nothing once Python drops the image
+
+    def _set_status(self, message: str) -> None:
+        self.status.set(message)
+        self.status_label.configure(fg=TEXT_COLOUR)
+
+    def _error(self, message: str) -> None:
+        self.last_error = message
+        self.status.set(message)
+        self.status_label.configure(fg=ERROR_COLOUR)
+
+    def _update_buttons(self) -> None:
+        busy = self._in_flight > 0
+        self.colour_button.state(["disabled"] if busy or self.sketch is None else ["!disabled"])
+        self.model_button.state(["disabled"] if busy else ["!disabled"])
+        self.save_button.state(["disabled"] if self.result is None else ["!disabled"])
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def open_window(screen: str | None = None) -> tk.Tk:
+    """A Tk root on ``screen`` (default: $DISPLAY), or a clear error when there is no display."""
+    try:
+        return tk.Tk(screenName=screen, className="sketch2color")
+    except tk.TclError as exc:
+        raise Sketch2ColorError(
+            f"cannot open a window ({exc}); on a machine without a screen run it under a virtual "
+            "display, e.g. `xvfb-run sketch2color gui`"
+        ) from None
+
+
+def run_gui(model_path: Path | None = None) -> int:
+    """``sketch2color gui``: open the window and run until it is closed."""
+    root = open_window()
+    ColorizerApp(root, model_path)
+    root.mainloop()
+    return 0
+
+
+def capture_window(root: tk.Tk, out: Path, screen: str) -> Path:
+    """Save what the window shows on X display ``screen`` as a PNG."""
+    from PIL import ImageGrab
+
+    from sketch2color.atomic import atomic_path
+
+    root.update()
+    x, y = root.winfo_rootx(), root.winfo_rooty()
+    image = ImageGrab.grab(bbox=(x, y, x + root.winfo_width(), y + root.winfo_height()), xdisplay=screen)
+    with atomic_path(out) as tmp:
+        image.save(tmp, format="PNG")
+    return out
+
+
+def take_screenshot(model_path: Path | None, sketch_path: Path, out: Path, timeout: float = 300.0) -> Path:
+    """Open a sketch, colourise it and save a picture of the window, on a private Xvfb display."""
+    from sketch2color.virtual_display import virtual_display
+
+    with virtual_display() as screen:
+        root = open_window(screen)
+        app = None
+        try:
+            app = ColorizerApp(root, model_path)
+            if not app.wait_until_idle(timeout) or app.backend is None:
+                raise Sketch2ColorError(f"the model did not load: {app.last_error}")
+            if not app.open_sketch(sketch_path):
+                raise Sketch2ColorError(app.last_error or f"cannot open {sketch_path}")
+            app.colourise()
+            if not app.wait_until_idle(timeout) or app.result is None:
+                raise Sketch2ColorError(f"colourising failed: {app.last_error}")
+            return capture_window(root, out, screen)
+        finally:
+            app.close() if app else root.destroy()

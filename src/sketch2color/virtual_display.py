@@ -1,0 +1,67 @@
+"""A private X display (Xvfb) for running the Tkinter window headless: tests and screenshots.
+
+Xvfb chooses a free display number itself (``-displayfd``), so several test
+runs or helpers on one machine never fight over ``:99``; the server is
+stopped by its own process id when the context ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import shutil
+import subprocess
+from typing import Iterator
+
+from sketch2color.errors import Sketch2ColorError
+
+START_TIMEOUT_S = 15.0
+
+
+class DisplayUnavailable(Sketch2ColorError):
+    """Xvfb is not installed or did not start."""
+
+
+def xvfb_installed() -> bool:
+    return shutil.which("Xvfb") is not None
+
+
+@contextlib.contextmanager
+def virtual_display(width: int = 1280, height: int = 800) -> Iterator[str]:
+    """Start Xvfb and yield its display name (``":N"``) for ``tk.Tk(screenName=...)``."""
+    binary = shutil.which("Xvfb")
+    if binary is None:
+        raise DisplayUnavailable("Xvfb is not installed (Debian/Ubuntu package: xvfb)")
+    read_fd, write_fd = os.pipe()
+    process = subprocess.Popen(
+        [binary, "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        number = _read_display_number(read_fd, process)
+        yield f":{number}"
+    finally:
+        os.close(read_fd)
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _read_display_number(read_fd: int, process: subprocess.Popen) -> str:
+    received = b""
+    while not received.endswith(b"\n"):
+        ready, _, _ = select.select([read_fd], [], [], START_TIMEOUT_S)
+        chunk = os.read(read_fd, 64) if ready else b""
+        if not chunk:
+            raise DisplayUnavailable(
+                f"Xvfb did not start within {START_TIMEOUT_S:.0f} s (exit status {process.poll()})"
+            )
+        received += chunk
+    return received.decode().strip()

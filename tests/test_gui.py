@@ -1,0 +1,131 @@
+"""The desktop window under a private Xvfb display: open, colourise, show, save, refuse unsafe models.
+
+Needs the Debian package ``xvfb``; without it these tests are skipped with
+that reason (CI installs it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sketch2color.paths import ProjectPaths
+from sketch2color.virtual_display import virtual_display, xvfb_installed
+
+from tiny_generators import RED, save_lambda_model, save_pickle_payload, save_red
+
+pytestmark = pytest.mark.skipif(not xvfb_installed(), reason="Xvfb is not installed (Debian package: xvfb)")
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+BLUE = (0, 0, 255)
+TIMEOUT_S = 120
+
+
+@pytest.fixture(scope="module")
+def screen():
+    with virtual_display() as name:
+        yield name
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("gui-models")
+    return {"red": save_red(folder / "red.keras"), "lambda": save_lambda_model(folder / "lambda.keras")}
+
+
+@pytest.fixture
+def window(screen, tmp_path):
+    """A started app factory; every window it opens is closed after the test."""
+    from sketch2color.gui import ColorizerApp, open_window
+
+    apps = []
+
+    def start(model: Path | None):
+        app = ColorizerApp(open_window(screen), model, paths=ProjectPaths(tmp_path))
+        apps.append(app)
+        return app
+
+    yield start
+    for app in apps:
+        app.close()
+
+
+def blue_sketch(path: Path) -> Path:
+    """A 50x30 sketch: white, a pure blue left third, a black line."""
+    image = np.full((30, 50, 3), 255, np.uint8)
+    image[:, :16] = BLUE
+    image[15, :] = 0
+    Image.fromarray(image).save(path)
+    return path
+
+
+def test_open_colourise_show_and_save_in_true_colours(window, screen, models, tmp_path):
+    from sketch2color.gui import capture_window
+
+    app = window(models["red"])
+    assert app.wait_until_idle(TIMEOUT_S), "the model did not load"
+    assert app.backend is not None and app.last_error is None
+
+    assert app.open_sketch(blue_sketch(tmp_path / "sketch.png"))
+    assert app.sketch_view.cget("image") == str(app.sketch_photo)
+    shown = app.sketch_photo
+    assert shown.get(5, shown.height() // 4) == BLUE  # the sketch on screen is not channel-swapped
+
+    app.colourise()
+    # Colouring happens in the worker; its result is only applied by the Tk loop.
+    assert not app.idle.is_set() and app.result_photo is None
+    assert app.wait_until_idle(TIMEOUT_S), "colourising did not finish"
+
+    assert app.last_error is None
+    assert app.result_view.cget("image") == str(app.result_photo)
+    photo = app.result_photo
+    assert photo.width() > 0 and photo.get(photo.width() // 2, photo.height() // 2) == RED
+
+    target = tmp_path / "saved" / "result.png"
+    assert app.save_result(target)
+    saved = np.asarray(Image.open(target))
+    assert saved.shape == (30, 50, 3)  # the sketch's own size, not the model's
+    assert (saved == RED).all()
+
+    picture = np.asarray(Image.open(capture_window(app.root, tmp_path / "window.png", screen)).convert("RGB"))
+    assert picture.shape[:2] == (app.root.winfo_height(), app.root.winfo_width())
+    assert ((picture == RED).all(axis=2)).sum() > 1000  # the result is really on screen, in red
+
+
+def test_a_lambda_layer_model_is_refused_in_the_window(window, models, tmp_path):
+    app = window(models["lambda"])
+    assert app.wait_until_idle(TIMEOUT_S)
+    assert app.backend is None
+    assert "refused" in app.last_error and "lambda.keras" in app.last_error
+    assert app.status.get() == app.last_error  # the user sees it in the status bar
+
+    assert app.open_sketch(blue_sketch(tmp_path / "sketch.png"))
+    app.colourise()
+    assert app.wait_until_idle(TIMEOUT_S)
+    assert app.result is None and "refused" in app.last_error
+
+
+def test_choosing_a_pickle_as_model_is_refused_and_a_good_one_works_again(window, models, tmp_path):
+    marker = tmp_path / "pwned"
+    app = window(models["red"])
+    assert app.wait_until_idle(TIMEOUT_S) and app.backend is not None
+
+    app.choose_model(save_pickle_payload(tmp_path / "evil.keras", marker))
+    assert app.wait_until_idle(TIMEOUT_S)
+    assert app.backend is None and "evil.keras" in app.last_error and not marker.exists()
+
+    app.choose_model(models["red"])
+    assert app.wait_until_idle(TIMEOUT_S) and app.backend is not None
+
+
+def test_a_bad_sketch_file_is_named_and_changes_nothing(window, models, tmp_path):
+    app = window(models["red"])
+    bad = tmp_path / "broken.png"
+    bad.write_text("not an image")
+    assert not app.open_sketch(bad)
+    assert "broken.png" in app.last_error and app.sketch is None
+    assert not app.save_result(tmp_path / "nothing.png") and not (tmp_path / "nothing.png").exists()
