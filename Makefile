@@ -10,7 +10,7 @@ export DVC_NO_ANALYTICS := 1
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install repro test test-fast bench clean-outputs
+.PHONY: install system-deps repro test test-fast bench
 
 install: $(STAMP)
 
@@ -24,8 +24,15 @@ $(STAMP): pyproject.toml
 repro: $(STAMP)
 	$(BIN)/dvc repro
 
+## Debian packages the GUI test needs (a virtual X screen); skipped when not root or no apt.
+system-deps:
+	@if command -v Xvfb >/dev/null; then echo "Xvfb present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb >/dev/null; \
+	else echo "Xvfb missing: the GUI test will be skipped (install the Debian package xvfb)"; fi
+
 ## Run the test suite (unit tests and the end-to-end dvc repro).
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
