@@ -1,0 +1,195 @@
+"""DVC stage ``export``: models/generator.keras -> models/export/ and metrics/export.json.
+
+The whole ``models/export`` folder is built under a temporary name, checked
+(parity and timing run on the files in it) and only then swapped in, so a
+failed or killed export leaves the previous export complete, never half of
+a new one. ``models/export/formats.json`` describes the folder for the
+colorize and GUI tools: which files exist, which agree with Keras, which is
+fastest, the image size and the inference mode baked in.
+
+Which formats are written is ``export.formats``; the inference mode is
+``evaluate.inference_mode``, so evaluate, export and colorize all run the
+generator the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from sketch2color import atomic
+from sketch2color.config import Params
+from sketch2color.data.shards import find_shards
+from sketch2color.errors import DataError
+from sketch2color.evaluation.mlflow_link import TrainingRunLink
+from sketch2color.evaluation.split_reader import (
+    GENERATOR_FILE,
+    batched,
+    check_generator_size,
+    read_pairs,
+)
+from sketch2color.export import formats, parity
+from sketch2color.paths import ProjectPaths
+
+log = logging.getLogger(__name__)
+
+EXPORT_FOLDER = "export"
+EXPORT_METRICS_FILE = "export.json"
+FOLDER_MANIFEST = "formats.json"
+ARTIFACT_FOLDER = "export"
+
+
+def export_stage(params: Params, paths: ProjectPaths) -> None:
+    """Write the requested formats, check each against Keras, time them, record and log."""
+    from sketch2color.inference import load_generator, predict_uint8
+
+    config = params.export
+    mode = params.evaluate.inference_mode
+    size = params.data.image_size
+    generator = load_generator(paths.models / GENERATOR_FILE)
+    check_generator_size(generator, size, paths.models / GENERATOR_FILE)
+    sketches = parity_sketches(paths, size, config.parity_images)
+    reference = predict_uint8(generator, sketches, mode)
+    judge = mode == "eval"
+
+    target = paths.models / EXPORT_FOLDER
+    with atomic.atomic_directory(target) as building:
+        written, skipped = formats.write_formats(generator, size, mode, config.formats, building)
+        for name, reason in skipped.items():
+            log.warning("export: %s skipped: %s", name, reason)
+        reports = {}
+        for name, path in written.items():
+            runner = _runner_for(name, path)
+            reports[name] = parity.FormatReport(
+                path=(target / path.name).relative_to(paths.root).as_posix(),
+                bytes=formats.size_in_bytes(path),
+                parity=parity.compare(runner(sketches), reference, judge),
+                timing=parity.measure_timing(runner, sketches, config.latency_runs),
+            )
+            _log_format(name, reports[name])
+        keras_timing = parity.measure_timing(parity.keras_runner(generator, mode), sketches,
+                                             config.latency_runs)
+        fastest = fastest_usable(reports)
+        atomic.write_json(building / FOLDER_MANIFEST,
+                          folder_manifest(reports, written, fastest, size, mode))
+
+    summary = build_summary(reports, skipped, fastest, keras_timing, params, len(sketches))
+    atomic.write_json(paths.metrics / EXPORT_METRICS_FILE, summary)
+    log.info("export: wrote %s to %s; fastest: %s", ", ".join(written), target, fastest)
+    log_to_training_run(paths, target, summary)
+
+
+def parity_sketches(paths: ProjectPaths, image_size: int, count: int) -> np.ndarray:
+    """Up to ``count`` test-split sketches (the val split if there is no test split)."""
+    for split in ("test", "val"):
+        shards = find_shards(paths.split, split)
+        if shards:
+            for batch in batched(read_pairs(shards, image_size, []), count):
+                return np.stack([pair.sketch for pair in batch])
+    raise DataError(f"no test or val records in {paths.split} to check the exported formats "
+                    "against the Keras model: run the split stage")
+
+
+def _runner_for(name: str, path: Path) -> parity.Runner:
+    if name == "savedmodel":
+        return parity.savedmodel_runner(path)
+    return parity.tflite_runner(path)
+
+
+def _log_format(name: str, report: parity.FormatReport) -> None:
+    p, t = report.parity, report.timing
+    log.info("export: %-15s %9.1f KiB  max |diff| %3d  mean |diff| %.3f  SSIM vs Keras %.4f  "
+             "p50 %.2f ms  p95 %.2f ms  %.1f img/s", name, report.bytes / 1024, p.max_abs_diff,
+             p.mean_abs_diff, p.ssim_vs_keras, t.latency_ms_p50, t.latency_ms_p95,
+             t.throughput_images_per_s)
+    if p.agrees is False:
+        log.warning("export: %s does NOT agree with the Keras model (SSIM %.3f, mean |diff| "
+                    "%.2f); it is kept for inspection but not offered to colorize",
+                    name, p.ssim_vs_keras, p.mean_abs_diff)
+
+
+def fastest_usable(reports: Mapping[str, parity.FormatReport]) -> str | None:
+    """The format with the lowest p50 latency among those that agree (or were not judged)."""
+    usable = {n: r for n, r in reports.items() if r.parity.agrees is not False}
+    if not usable:
+        return None
+    return min(usable, key=lambda n: usable[n].timing.latency_ms_p50)
+
+
+def folder_manifest(reports, written, fastest, image_size: int, mode: str) -> dict:
+    return {
+        "image_size": image_size,
+        "inference_mode": mode,
+        "signature": formats.SIGNATURE_KEY,
+        "input": {"name": formats.INPUT_NAME, "dtype": "uint8",
+                  "shape": [None, image_size, image_size, 3]},
+        "output": {"name": formats.OUTPUT_NAME, "dtype": "uint8",
+                   "shape": [None, image_size, image_size, 3]},
+        "formats": {name: path.name for name, path in written.items()},
+        "usable": [name for name, r in reports.items() if r.parity.agrees is not False],
+        "fastest": fastest,
+    }
+
+
+def build_summary(reports, skipped, fastest, keras_timing, params: Params, images: int) -> dict:
+    return {
+        "formats": {name: report.to_dict() for name, report in reports.items()},
+        "skipped": skipped,
+        "fastest": fastest,
+        "keras_tf_function": {
+            "latency_ms_p50": keras_timing.latency_ms_p50,
+            "latency_ms_p95": keras_timing.latency_ms_p95,
+            "throughput_images_per_s": keras_timing.throughput_images_per_s,
+        },
+        "onnx": {"produced": False, "why": formats.ONNX_NOT_PRODUCED},
+        "parity_images": images,
+        "latency_runs": params.export.latency_runs,
+        "threads": parity.cpu_threads(),
+        "inference_mode": params.evaluate.inference_mode,
+        "image_size": params.data.image_size,
+        "agreement_rule": {
+            "min_ssim_vs_keras": parity.MIN_SSIM_VS_KERAS,
+            "max_mean_abs_diff": parity.MAX_MEAN_ABS_DIFF,
+            "judged": params.evaluate.inference_mode == "eval",
+        },
+    }
+
+
+def scalar_metrics(summary: dict) -> dict[str, float]:
+    flat = {}
+    for name, entry in summary["formats"].items():
+        for key in ("max_abs_diff", "mean_abs_diff", "ssim_vs_keras", "latency_ms_p50",
+                    "latency_ms_p95", "throughput_images_per_s", "bytes"):
+            flat[f"export_{name}_{key}"] = float(entry[key])
+    for key, value in summary["keras_tf_function"].items():
+        flat[f"export_keras_{key}"] = float(value)
+    return flat
+
+
+def model_version_tags(summary: dict, run_id: str) -> dict[str, str]:
+    tags = {
+        "export.formats": ",".join(summary["formats"]),
+        "export.fastest": str(summary["fastest"]),
+        "export.artifacts": f"runs:/{run_id}/{ARTIFACT_FOLDER}",
+        "export.inference_mode": summary["inference_mode"],
+        "export.onnx": "not produced (see export.json)",
+    }
+    for name, entry in summary["formats"].items():
+        tags[f"export.{name}"] = (
+            f"p50 {entry['latency_ms_p50']:.2f} ms, max |diff| {entry['max_abs_diff']}, "
+            f"SSIM vs Keras {entry['ssim_vs_keras']:.4f}, agrees {entry['agrees']}"
+        )
+    return tags
+
+
+def log_to_training_run(paths: ProjectPaths, folder: Path, summary: dict) -> None:
+    link = TrainingRunLink.open(paths)
+    if link is None:
+        return
+    link.log_metrics(scalar_metrics(summary))
+    link.log_artifacts(folder, ARTIFACT_FOLDER)
+    link.log_artifact(paths.metrics / EXPORT_METRICS_FILE, ARTIFACT_FOLDER)
+    link.tag_model_version(model_version_tags(summary, link.run_id))

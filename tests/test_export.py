@@ -1,0 +1,209 @@
+"""The export stage: each format serves uint8 in / uint8 out and agrees with the Keras model.
+
+The tiny generator has the pieces that make conversion go wrong on the real
+one: instance norm (GroupNormalization with one group per channel), a
+transposed convolution, dropout (which must be off in ``eval`` mode) and a
+tanh output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+from sketch2color.atomic import write_json
+from sketch2color.config import params_from_dict
+from sketch2color.data.shards import Pair, write_shards
+from sketch2color.export import formats, parity
+from sketch2color.export.stage import export_stage
+from sketch2color.inference import predict_uint8
+from sketch2color.paths import ProjectPaths
+
+SIZE = 32
+MODEL_NAME = "export-test-generator"
+
+
+def sketches(count: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    images = np.full((count, SIZE, SIZE, 3), 255, np.uint8)
+    for image in images:
+        rows = rng.integers(0, SIZE, 6)
+        image[rows, :] = rng.integers(0, 80)
+        image[:, rng.integers(0, SIZE, 4)] = 0
+    return images
+
+
+def tiny_generator():
+    import keras
+
+    keras.utils.set_random_seed(3)
+    sketch = keras.Input((SIZE, SIZE, 3), name="sketch")
+    x = keras.layers.Conv2D(8, 4, strides=2, padding="same")(sketch)
+    x = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5)(x)
+    x = keras.layers.LeakyReLU(0.2)(x)
+    x = keras.layers.Dropout(0.5)(x)
+    x = keras.layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh")(x)
+    return keras.Model(sketch, x, name="generator")
+
+
+def make_params(mode: str = "eval", formats_: tuple = ("savedmodel", "tflite_float32", "tflite_float16")):
+    return params_from_dict({
+        "data": {"image_size": SIZE},
+        "evaluate": {"inference_mode": mode},
+        "export": {"formats": list(formats_), "parity_images": 4, "latency_runs": 3},
+    })
+
+
+def make_project(root) -> ProjectPaths:
+    paths = ProjectPaths(root)
+    pairs = [Pair(s, 255 - s, f"t{i}.png") for i, s in enumerate(sketches(5, seed=1))]
+    write_shards(pairs, paths.split, "test", 1)
+    paths.models.mkdir(parents=True, exist_ok=True)
+    tiny_generator().save(paths.models / "generator.keras")
+    return paths
+
+
+@pytest.fixture(scope="module")
+def mlflow_store(tmp_path_factory):
+    """A real sqlite store with a finished 'training' run and version 1 of a registered model."""
+    from mlflow import MlflowClient
+
+    root = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{(root / 'mlflow.db').as_posix()}"
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.create_experiment("export-test", artifact_location=(root / "mlruns").as_uri())
+    run_id = client.create_run(experiment).info.run_id
+    client.set_terminated(run_id)
+    client.create_registered_model(MODEL_NAME)
+    version = client.create_model_version(MODEL_NAME, f"runs:/{run_id}/model", run_id=run_id).version
+    return uri, client, run_id, str(version)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, mlflow_store):
+    uri, _, run_id, version = mlflow_store
+    paths = make_project(tmp_path_factory.mktemp("project"))
+    write_json(paths.models / "mlflow_run.json", {
+        "run_id": run_id, "tracking_uri": uri,
+        "registered_model_name": MODEL_NAME, "registered_model_version": version,
+    })
+    stale = paths.models / "export" / "stale.tflite"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"from an earlier export")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        patch.delenv("DVC_ROOT", raising=False)
+        export_stage(make_params(), paths)
+    summary = json.loads((paths.metrics / "export.json").read_text())
+    return paths, summary
+
+
+def test_every_requested_format_is_written_and_old_files_are_gone(exported):
+    paths, _ = exported
+    folder = paths.models / "export"
+    assert (folder / "savedmodel" / "saved_model.pb").is_file()
+    assert (folder / "generator_float32.tflite").stat().st_size > 0
+    assert (folder / "generator_float16.tflite").stat().st_size > 0
+    assert not (folder / "stale.tflite").exists()  # the folder is replaced as a whole
+    manifest = json.loads((folder / "formats.json").read_text())
+    assert manifest["formats"] == {
+        "savedmodel": "savedmodel",
+        "tflite_float32": "generator_float32.tflite",
+        "tflite_float16": "generator_float16.tflite",
+    }
+    assert manifest["image_size"] == SIZE and manifest["inference_mode"] == "eval"
+    assert manifest["fastest"] in manifest["usable"]
+
+
+def test_savedmodel_signature_is_uint8_in_and_out(exported):
+    import tensorflow as tf
+
+    paths, _ = exported
+    loaded = tf.saved_model.load(str(paths.models / "export" / "savedmodel"))
+    signature = loaded.signatures["serving_default"]
+    (spec,) = signature.structured_input_signature[1].values()
+    assert spec.dtype == tf.uint8 and spec.shape.as_list() == [None, SIZE, SIZE, 3]
+    (out_spec,) = signature.structured_outputs.values()
+    assert out_spec.dtype == tf.uint8 and out_spec.shape.as_list() == [None, SIZE, SIZE, 3]
+    batch = sketches(3, seed=9)
+    output = signature(sketch=tf.constant(batch))["colour"].numpy()
+    assert output.dtype == np.uint8 and output.shape == batch.shape
+
+
+def test_each_format_matches_the_keras_model(exported):
+    from sketch2color.inference import load_generator
+
+    paths, _ = exported
+    folder = paths.models / "export"
+    batch = sketches(4, seed=11)  # not the parity images the stage used
+    reference = predict_uint8(load_generator(paths.models / "generator.keras"), batch, "eval")
+    assert reference.std() > 5  # the tiny model does produce a varied image
+    outputs = {
+        "savedmodel": parity.savedmodel_runner(folder / "savedmodel")(batch),
+        "tflite_float32": parity.tflite_runner(folder / "generator_float32.tflite")(batch),
+        "tflite_float16": parity.tflite_runner(folder / "generator_float16.tflite")(batch),
+    }
+    limits = {"savedmodel": 2, "tflite_float32": 2, "tflite_float16": 8}
+    for name, output in outputs.items():
+        diff = np.abs(output.astype(int) - reference.astype(int))
+        assert output.shape == reference.shape and output.dtype == np.uint8, name
+        assert diff.max() <= limits[name], name
+    # a batch of one after a batch of four: the TFLite input is resized, not stuck
+    single = parity.tflite_runner(folder / "generator_float32.tflite")(batch[:1])
+    assert single.shape == (1, SIZE, SIZE, 3)
+
+
+def test_export_json_records_parity_speed_and_onnx(exported):
+    _, summary = exported
+    assert set(summary["formats"]) == {"savedmodel", "tflite_float32", "tflite_float16"}
+    for name, entry in summary["formats"].items():
+        assert {"path", "bytes", "max_abs_diff", "ssim_vs_keras", "latency_ms_p50",
+                "latency_ms_p95", "agrees"} <= set(entry), name
+        assert entry["agrees"] is True, name
+        assert entry["ssim_vs_keras"] > 0.99, name
+        assert entry["latency_ms_p95"] >= entry["latency_ms_p50"] > 0, name
+    assert summary["formats"]["tflite_float32"]["max_abs_diff"] <= 2
+    assert summary["formats"]["tflite_float16"]["max_abs_diff"] <= 8
+    assert summary["formats"]["tflite_float16"]["bytes"] < summary["formats"]["tflite_float32"]["bytes"]
+    assert summary["fastest"] in summary["formats"]
+    assert summary["onnx"]["produced"] is False and "tf2onnx" in summary["onnx"]["why"]
+    assert summary["skipped"] == {}
+
+
+def test_exported_files_and_summary_reach_mlflow(exported, mlflow_store):
+    _, client, run_id, version = mlflow_store
+    _, summary = exported
+    files = {a.path for a in client.list_artifacts(run_id, "export")}
+    assert {"export/savedmodel", "export/generator_float32.tflite",
+            "export/generator_float16.tflite", "export/export.json"} <= files
+    tags = client.get_model_version(MODEL_NAME, version).tags
+    assert tags["export.fastest"] == summary["fastest"]
+    assert tags["export.artifacts"] == f"runs:/{run_id}/export"
+    metrics = client.get_run(run_id).data.metrics
+    assert metrics["export_tflite_float32_max_abs_diff"] == summary["formats"]["tflite_float32"]["max_abs_diff"]
+
+
+def test_train_dropout_mode_skips_tflite_and_keeps_dropout_in_the_savedmodel(tmp_path):
+    import tensorflow as tf
+
+    paths = make_project(tmp_path)
+    export_stage(make_params("train_dropout", ("savedmodel", "tflite_float32")), paths)
+    summary = json.loads((paths.metrics / "export.json").read_text())
+    assert set(summary["formats"]) == {"savedmodel"}
+    assert "train_dropout" in summary["skipped"]["tflite_float32"]
+    assert summary["formats"]["savedmodel"]["agrees"] is None  # random outputs are not judged
+    assert not (paths.models / "export" / "generator_float32.tflite").exists()
+    signature = tf.saved_model.load(str(paths.models / "export" / "savedmodel")).signatures["serving_default"]
+    batch = tf.constant(sketches(2, seed=5))
+    first, second = (signature(sketch=batch)["colour"].numpy() for _ in range(2))
+    assert not np.array_equal(first, second)  # dropout draws anew on every call
+
+
+def test_tflite_is_refused_only_for_train_dropout():
+    assert formats.tflite_unavailable_reason("eval") is None
+    assert "stateless random" in formats.tflite_unavailable_reason("train_dropout")
