@@ -1,0 +1,145 @@
+"""tf.data input for training: shards -> shuffled, batched pairs in [-1, 1].
+
+Resumable by construction. Each epoch gets its own dataset whose shuffle seed
+is derived from (seed, epoch), so the order of epoch ``e`` is the same in the
+first run and in a resumed one; resuming in the middle of an epoch skips the
+batches that were already trained on. The data position is therefore just
+(epoch, batch within the epoch), which the checkpoint stores as plain
+integers - no iterator state (a shuffle buffer can be gigabytes) is saved.
+
+All epochs share one in-memory cache of the decoded uint8 pairs (when
+``train.cache_dataset``), filled during the first epoch; pixels are scaled to
+float32 only after batching, so the cache holds 1 byte per channel, not 4.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from sketch2color.data.shards import image_size_of, iterate_pairs, parse_record, to_model_range
+from sketch2color.errors import DataError
+
+_MAX_PARALLEL_FILES = 8
+
+
+def count_records(files: Sequence[Path]) -> int:
+    """How many pairs the shards hold (read in parallel; nothing is decoded)."""
+    dataset = tf.data.TFRecordDataset([str(f) for f in files], num_parallel_reads=_parallel_reads(files))
+    return int(dataset.reduce(np.int64(0), lambda count, _: count + 1).numpy())
+
+
+def check_image_size(files: Sequence[Path], image_size: int) -> None:
+    """Fail with the file's name when shards were written at another data.image_size."""
+    for path in files:
+        try:
+            found = image_size_of([path])
+        except ValueError:
+            continue  # an empty shard holds no size to disagree with
+        except tf.errors.OpError as exc:
+            raise DataError(f"{path}: not a readable TFRecord shard ({exc.message})") from None
+        if found != image_size:
+            raise DataError(
+                f"{path}: holds {found}x{found} pairs but data.image_size is {image_size}; "
+                "rerun the split and augment stages (dvc repro) after changing data.image_size"
+            )
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """A shuffle seed per epoch, a pure function of (seed, epoch) so resume replays it."""
+    return (seed * 1_000_003 + epoch * 7_919 + 1) % (2**31 - 1)
+
+
+class ShardSource:
+    """The training shards and how to batch them; builds one dataset per epoch.
+
+    Opening it checks the shards' image size and counts their pairs, so a
+    wrong or empty dataset fails before any model is built.
+    """
+
+    def __init__(
+        self,
+        files: Sequence[Path],
+        image_size: int,
+        global_batch: int,
+        shuffle_buffer: int,
+        seed: int,
+        cache: bool,
+    ) -> None:
+        if not files:
+            raise DataError("no training shards found (expected data/augmented/train-*.tfrecord)")
+        check_image_size(files, image_size)
+        self.files = tuple(Path(f) for f in files)
+        self.image_size = image_size
+        self.global_batch = global_batch
+        self.shuffle_buffer = shuffle_buffer
+        self.seed = seed
+        self.cache = cache
+        self.examples = count_records(self.files)
+        if self.examples < global_batch:
+            raise DataError(
+                f"{self.files[0].parent}: only {self.examples} training pairs, fewer than one "
+                f"batch of train.batch_size={global_batch}"
+            )
+        self._decoded = self._build_decoded()
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Full batches per epoch (the last partial batch is dropped: fixed shapes, even replicas)."""
+        return self.examples // self.global_batch
+
+    def epoch(self, epoch: int, skip_batches: int = 0) -> tf.data.Dataset:
+        """Batches of (sketch, colour) float32 in [-1, 1] for ``epoch``, minus the first ``skip_batches``."""
+        dataset = self._decoded.shuffle(
+            self.shuffle_buffer, seed=epoch_seed(self.seed, epoch), reshuffle_each_iteration=False
+        )
+        dataset = dataset.batch(self.global_batch, drop_remainder=True)
+        if skip_batches:
+            dataset = dataset.skip(skip_batches)
+        dataset = dataset.map(_scale_pair, num_parallel_calls=tf.data.AUTOTUNE)
+        options = tf.data.Options()
+        # Every worker reads all shards and keeps its part of each batch: a
+        # file-level split would give workers unequal step counts and hang.
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        options.deterministic = True
+        return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
+
+    def _build_decoded(self) -> tf.data.Dataset:
+        size = self.image_size
+        dataset = tf.data.Dataset.from_tensor_slices([str(f) for f in self.files])
+        dataset = dataset.interleave(
+            tf.data.TFRecordDataset,
+            cycle_length=_parallel_reads(self.files),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+        dataset = dataset.map(
+            lambda record: parse_record(record, size),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+        return dataset.cache() if self.cache else dataset
+
+
+def load_examples(files: Sequence[Path], count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``count`` pairs of the shards as uint8 (sketches, colours), for validation figures."""
+    sketches, colours = [], []
+    for pair in iterate_pairs(list(files)):
+        if len(sketches) == count:
+            break
+        sketches.append(pair.sketch)
+        colours.append(pair.colour)
+    if not sketches:
+        raise DataError(f"no pairs to draw the validation figure from in {[str(f) for f in files]}")
+    return np.stack(sketches), np.stack(colours)
+
+
+def _scale_pair(sketch, colour):
+    return to_model_range(sketch), to_model_range(colour)
+
+
+def _parallel_reads(files: Sequence[Path]) -> int:
+    return max(1, min(len(files), _MAX_PARALLEL_FILES))
