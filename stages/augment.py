@@ -1,7 +1,6 @@
 """DVC stage `augment`: the paper's augmentation of the training split (see sketch2color.data.augment)."""
 
-from sketch2color.data.augment import augment_stage
 from sketch2color.stage_runner import run_stage
 
 if __name__ == "__main__":
-    run_stage(augment_stage)
+    run_stage("sketch2color.data.augment:augment_stage")

@@ -1,8 +1,6 @@
-"""DVC stage `evaluate`: models/generator.keras + data/split -> metrics/eval.json, metrics/samples.png
-(see sketch2color.evaluation.stage)."""
+"""DVC stage `evaluate`: models/generator.keras + data/split -> metrics/eval.json, metrics/samples.png (see sketch2color.evaluation.stage)."""
 
-from sketch2color.evaluation.stage import evaluate_stage
 from sketch2color.stage_runner import run_stage
 
 if __name__ == "__main__":
-    run_stage(evaluate_stage)
+    run_stage("sketch2color.evaluation.stage:evaluate_stage")

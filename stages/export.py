@@ -1,8 +1,6 @@
-"""DVC stage `export`: models/generator.keras -> models/export/, metrics/export.json
-(see sketch2color.export.stage)."""
+"""DVC stage `export`: models/generator.keras -> models/export/, metrics/export.json (see sketch2color.export.stage)."""
 
-from sketch2color.export.stage import export_stage
 from sketch2color.stage_runner import run_stage
 
 if __name__ == "__main__":
-    run_stage(export_stage)
+    run_stage("sketch2color.export.stage:export_stage")

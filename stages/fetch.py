@@ -1,7 +1,6 @@
 """DVC stage `fetch`: fill data/raw/ from params.fetch (see sketch2color.data.fetch)."""
 
-from sketch2color.data.fetch import fetch_stage
 from sketch2color.stage_runner import run_stage
 
 if __name__ == "__main__":
-    run_stage(fetch_stage)
+    run_stage("sketch2color.data.fetch:fetch_stage")

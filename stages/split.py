@@ -1,7 +1,6 @@
 """DVC stage `split`: data/raw -> data/split (see sketch2color.data.split)."""
 
-from sketch2color.data.split import split_stage
 from sketch2color.stage_runner import run_stage
 
 if __name__ == "__main__":
-    run_stage(split_stage)
+    run_stage("sketch2color.data.split:split_stage")

@@ -1,7 +1,6 @@
-"""DVC stage `train`: data/augmented -> models/generator.keras (see sketch2color.training.stage)."""
+"""DVC stage `train`: data/augmented -> models/generator.keras, tracked in MLflow (see sketch2color.training.stage)."""
 
 from sketch2color.stage_runner import run_stage
-from sketch2color.training.stage import train_stage
 
 if __name__ == "__main__":
-    run_stage(train_stage)
+    run_stage("sketch2color.training.stage:train_stage")

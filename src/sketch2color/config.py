@@ -100,7 +100,7 @@ class FetchConfig:
 
     def validate(self, where: str) -> None:
         if self.source in ("kaggle_local", "colour_folder"):
-            _require(self.path is not None, f"{where}.path", self.path,
+            _require(bool(self.path and self.path.strip()), f"{where}.path", self.path,
                      f"a folder or .zip path when source is '{self.source}'")
             assert self.path is not None
             if not Path(self.path).expanduser().exists():
@@ -337,7 +337,7 @@ def _build(cls: type, raw: Any, where: str) -> Any:
         raise ConfigError(where or "params.yaml", raw, "a mapping of keys to values")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - set(fields))
+    unknown = sorted(set(raw) - set(fields), key=str)
     if unknown:
         key = _join(where, str(unknown[0]))
         raise ConfigError(key, raw[unknown[0]], f"a known key; allowed here: {', '.join(fields)}",

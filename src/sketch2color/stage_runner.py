@@ -1,17 +1,20 @@
 """The common entry point of every stage script.
 
-A stage script is one line: ``run_stage(some_function)``. This module loads
-params.yaml once into typed config, discovers the project paths, sets up
-logging, and turns user-facing faults into a one-line error and exit code 1
-instead of a traceback.
+A stage script is one line: ``run_stage("package.module:function")``. This
+module loads params.yaml once into typed config, discovers the project paths,
+sets up logging, and turns user-facing faults into a one-line error and exit
+code 1 instead of a traceback. The stage's module is imported only after the
+params are valid, so a wrong key is reported before TensorFlow spends seconds
+loading.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
-from typing import Callable
+from typing import Callable, Union
 
 from sketch2color.config import Params, load_params
 from sketch2color.errors import Sketch2ColorError
@@ -29,14 +32,21 @@ def configure_logging() -> None:
     )
 
 
-def run_stage(stage: StageFunction) -> None:
+def _resolve(stage: Union[StageFunction, str]) -> StageFunction:
+    if callable(stage):
+        return stage
+    module_name, _, function_name = stage.partition(":")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def run_stage(stage: Union[StageFunction, str]) -> None:
     # TensorFlow's C++ start-up chatter hides the stage's own report; keep warnings and errors.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     configure_logging()
     paths = ProjectPaths.discover()
     try:
         params = load_params(paths.params)
-        stage(params, paths)
+        _resolve(stage)(params, paths)
     except Sketch2ColorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -220,13 +220,16 @@ def import_kaggle_tree(
         if not report.skipped:
             raise
         raise DataError(f"{exc}{_skipped_summary(report)}") from None  # e.g. all members refused
+    imported: set[str] = set()
     for name in KAGGLE_FOLDERS:
-        folder = _child_folder(layout, name)
-        if folder is None:
-            continue
-        report.counts[name] = _copy_image_files(
-            folder, staging / name, label, limits, report, owned
-        )
+        # ``train/`` and ``Train/`` side by side (zips made on case-insensitive file systems,
+        # merged downloads) are one split: all are imported, a clashing name is reported.
+        for folder in _child_folders(layout, name):
+            imported.add(folder.name)
+            report.counts[name] = report.counts.get(name, 0) + _copy_image_files(
+                folder, staging / name, label, limits, report, owned
+            )
+    _report_unused_entries(layout, imported, label, report)
     train = _child_folder(layout, "train")
     if report.counts.get("train", 0) == 0:
         where = _describe(train, root, shown_as) if train is not None else shown_as
@@ -265,10 +268,33 @@ def find_kaggle_layout(root: Path, shown_as: Path | None = None) -> Path:
 
 def _child_folder(folder: Path, name: str) -> Path | None:
     """A real (not linked) sub-folder called ``name``, any letter case."""
-    for entry in _sorted_entries(folder):
-        if entry.name.lower() == name and entry.is_dir(follow_symlinks=False):
-            return Path(entry.path)
-    return None
+    found = _child_folders(folder, name)
+    return found[0] if found else None
+
+
+def _child_folders(folder: Path, name: str) -> list[Path]:
+    """Every real (not linked) sub-folder called ``name`` in any letter case, in name order."""
+    return [Path(entry.path) for entry in _sorted_entries(folder)
+            if entry.name.lower() == name and entry.is_dir(follow_symlinks=False)]
+
+
+def _report_unused_entries(
+    layout: Path, imported: set[str], label: Callable[[Path], str], report: FetchReport
+) -> None:
+    """Name what sits beside train/ and val/: nothing in the input is left out silently.
+
+    A pair file dropped next to ``train/`` or a ``test/`` folder is not part
+    of the Kaggle layout, so it is not imported; the report says so.
+    """
+    for entry in _sorted_entries(layout):
+        if entry.name in imported or _is_hidden(entry.name):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            report.skip(label(Path(entry.path)) + "/",
+                        "folder beside train/ and val/: not part of the Kaggle layout, not imported")
+        else:
+            report.skip(label(Path(entry.path)),
+                        "beside train/ and val/ (not inside either): not imported")
 
 
 def _searchable_subfolders(folder: Path) -> list[Path]:
@@ -288,14 +314,25 @@ def _copy_image_files(
     for path in walk_files(folder, label, report):
         reason = _not_an_image_file(path, limits)
         if reason is None:
-            destination = target / path.relative_to(folder)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            reason = _link_or_copy(path, destination, owned)
+            reason = _place(path, target, path.relative_to(folder), owned)
         if reason is not None:
             report.skip(label(path), reason)
             continue
         copied += 1
     return copied
+
+
+def _place(source: Path, target: Path, relative: Path, owned: bool) -> str | None:
+    """Link or copy one file to ``target/relative``; the reason when it cannot go there."""
+    destination = target / relative
+    if os.path.lexists(destination):
+        return (f"{target.name}/{relative.as_posix()} was already imported from another "
+                f"{target.name}/ folder whose name differs only in letter case")
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create its folder in data/raw ({exc.strerror or exc})"
+    return _link_or_copy(source, destination, owned)
 
 
 def _not_an_image_name(path: Path) -> str | None:

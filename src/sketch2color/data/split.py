@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -55,7 +56,7 @@ def list_raw_files(raw: Path) -> tuple[dict[str, list[RawFile]], list[dict[str, 
         if not base.is_dir():
             continue
         for path in sorted(p for p in base.rglob("*") if p.is_file() or p.is_symlink()):
-            name = path.relative_to(raw).as_posix()
+            name = record_name(path.relative_to(raw).as_posix())
             if path.is_symlink():
                 ignored.append({"file": name, "reason": "symbolic link refused"})
             elif is_image_name(path):
@@ -63,6 +64,21 @@ def list_raw_files(raw: Path) -> tuple[dict[str, list[RawFile]], list[dict[str, 
             else:
                 ignored.append({"file": name, "reason": "not an image file name"})
     return found, ignored
+
+
+def record_name(relative: str) -> str:
+    """The file's relative path as valid UTF-8, the form a record and the manifest can hold.
+
+    Linux file names are bytes: one that is not UTF-8 (a zip or a disk from
+    an old system) reaches Python with surrogate escapes, which cannot be
+    encoded. Its undecodable bytes are written as ``\\xNN`` instead, so the
+    pair is kept and its name still says which file it was.
+    """
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(relative).decode("utf-8", errors="backslashreplace")
+    return relative
 
 
 def assign_splits(files: dict[str, list[RawFile]], params: Params) -> dict[str, list[RawFile]]:
