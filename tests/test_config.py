@@ -48,8 +48,6 @@ def test_repo_params_load_and_cover_every_section():
         ({"fetch": {"source": "url", "url": "https://example.invalid/a.zip"}}, "fetch.sha256", "64 hex"),
         ({"fetch": {"source": "url", "url": "file:///etc/passwd", "sha256": "a" * 64}}, "fetch.url", "http"),
         ({"fetch": {"source": "kaggle_local"}}, "fetch.path", "folder or .zip"),
-        ({"fetch": {"source": "kaggle_local", "path": "/no/such/archive.zip"}}, "fetch.path", "nothing is there"),
-        ({"fetch": {"source": "colour_folder", "path": "/no/such/folder"}}, "fetch.path", "nothing is there"),
         ({"train": {"decay_epochs": 9, "epochs": 3}}, "train.decay_epochs", "from 0 to 3"),
         ({"train": ["not", "a", "mapping"]}, "train", "mapping"),
     ],
@@ -84,3 +82,26 @@ def test_empty_file_means_all_defaults(tmp_path):
     empty = tmp_path / "params.yaml"
     empty.write_text("")
     assert load_params(empty) == Params()
+
+
+@pytest.mark.parametrize(
+    "source, path, fragment",
+    [
+        ("kaggle_local", "/no/such/archive.zip", "nothing is at /no/such/archive.zip"),
+        ("colour_folder", "no/such/folder", "nothing is at"),
+        ("colour_folder", "params.yaml", "a folder of colour images"),
+    ],
+)
+def test_fetch_source_path_must_exist_when_fetch_runs(tmp_path, source, path, fragment):
+    (tmp_path / "params.yaml").write_text("")
+    params = params_from_dict({"fetch": {"source": source, "path": path}})  # later stages still load
+    with pytest.raises(ConfigError) as info:
+        params.fetch.source_path(tmp_path)
+    assert info.value.key == "fetch.path" and fragment in str(info.value)
+
+
+def test_fetch_source_path_resolves_relative_to_the_project(tmp_path):
+    (tmp_path / "art").mkdir()
+    params = params_from_dict({"fetch": {"source": "colour_folder", "path": "art"}})
+    assert params.fetch.source_path(tmp_path) == tmp_path / "art"
+    assert params_from_dict({}).fetch.source_path(tmp_path) is None

@@ -27,11 +27,10 @@ def test_tiny_profile_is_valid():
 
 def test_paper_profile_is_the_papers_run_once_its_archive_exists(tmp_path):
     raw = yaml.safe_load((REPO / "profiles" / "paper.yaml").read_text())
-    with pytest.raises(ConfigError, match="fetch.path"):
-        params_from_dict(raw)  # archive.zip is not in the repo: the error names the key
-    archive = tmp_path / "archive.zip"
-    archive.write_bytes(b"")
-    raw["fetch"]["path"] = str(archive)
     params = params_from_dict(raw)
+    with pytest.raises(ConfigError, match="fetch.path"):
+        params.fetch.source_path(tmp_path)  # archive.zip is not in the repo: the error names the key
+    (tmp_path / "archive.zip").write_bytes(b"")
+    assert params.fetch.source_path(tmp_path) == tmp_path / "archive.zip"
     assert (params.data.image_size, params.train.batch_size, params.train.epochs) == (256, 1, 65)
     assert params.train.norm == "batch" and params.train.ngf == 64 and params.train.lambda_l1 == 100

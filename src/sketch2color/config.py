@@ -102,14 +102,6 @@ class FetchConfig:
         if self.source in ("kaggle_local", "colour_folder"):
             _require(bool(self.path and self.path.strip()), f"{where}.path", self.path,
                      f"a folder or .zip path when source is '{self.source}'")
-            assert self.path is not None
-            if not Path(self.path).expanduser().exists():
-                raise ConfigError(
-                    f"{where}.path", self.path, "an existing file or folder (nothing is there)"
-                )
-            if self.source == "colour_folder":
-                _require(Path(self.path).expanduser().is_dir(), f"{where}.path", self.path,
-                         "a folder of colour images")
         if self.source == "url":
             _require(self.url is not None and self.url.lower().startswith(("http://", "https://")),
                      f"{where}.url", self.url, "an http(s) URL of a .zip archive")
@@ -123,6 +115,25 @@ class FetchConfig:
             )
         self.synthetic.validate(f"{where}.synthetic")
         self.safety.validate(f"{where}.safety")
+
+    def source_path(self, root: Path) -> Optional[Path]:
+        """``fetch.path`` resolved against the project root, checked to exist.
+
+        Only the fetch stage calls this (first thing, before any work): the
+        later stages read the same params.yaml but must not fail because an
+        archive that fetch already imported has since been moved or deleted.
+        """
+        if self.source not in ("kaggle_local", "colour_folder") or not self.path:
+            return None
+        path = Path(self.path).expanduser()
+        if not path.is_absolute():
+            path = root / path
+        if not path.exists():
+            raise ConfigError("fetch.path", self.path,
+                              f"an existing file or folder (nothing is at {path})")
+        if self.source == "colour_folder" and not path.is_dir():
+            raise ConfigError("fetch.path", self.path, "a folder of colour images")
+        return path
 
 
 TestSource = Literal["fraction", "kaggle_val"]

@@ -111,6 +111,7 @@ def fetch_stage(params: Params, paths: ProjectPaths) -> None:
 
 def fetch(params: Params, paths: ProjectPaths) -> FetchReport:
     """Build ``data/raw`` from ``params.fetch.source`` and return what was done."""
+    params.fetch.source_path(paths.root)  # a missing fetch.path fails here, before any work
     source = params.fetch.source
     builder = _SOURCES.get(source)
     if builder is None:  # config validation makes this a bug, not a user fault

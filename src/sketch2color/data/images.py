@@ -61,6 +61,9 @@ def load_rgb(path: Path, max_pixels: int) -> np.ndarray:
         raise BadImage("not a readable image (unknown or corrupt format)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise BadImage(f"unreadable or truncated image: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - Pillow plugins also raise EOFError, struct.error,
+        # IndexError... on hostile input; every caller wants "skip this file", never a crash.
+        raise BadImage(f"unreadable image ({type(exc).__name__}: {exc})") from None
 
 
 def _to_rgb_array(image: Image.Image) -> np.ndarray:
