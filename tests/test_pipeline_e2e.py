@@ -1,0 +1,114 @@
+"""End to end: real `dvc repro` and `dvc exp run` of the whole pipeline on the tiny profile.
+
+Nothing is mocked: DVC runs the six stage scripts, TensorFlow trains, MLflow
+writes a sqlite store inside the disposable project copy.
+"""
+
+import json
+
+import pytest
+from mlflow import MlflowClient
+
+from sketch2color.data.shards import find_shards, iterate_pairs
+
+from pipeline_repo import make_pipeline_repo
+
+pytestmark = pytest.mark.slow
+
+STAGES = ("fetch", "split", "augment", "train", "evaluate", "export")
+
+
+def ran(output: str) -> set[str]:
+    return {stage for stage in STAGES if f"Running stage '{stage}'" in output}
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory):
+    """One full `dvc repro` of the tiny profile, shared by the tests below (in order)."""
+    repo = make_pipeline_repo(tmp_path_factory.mktemp("e2e") / "project")
+    first = repo.dvc("repro")
+    return repo, first
+
+
+def test_first_repro_runs_every_stage_and_writes_every_output(reproduced):
+    repo, first = reproduced
+    assert ran(first.stdout) == set(STAGES), first.stdout
+    root = repo.root
+
+    assert len(sorted((root / "data" / "raw" / "train").glob("*.png"))) == 24
+    manifest = json.loads((root / "data" / "split" / "manifest.json").read_text())
+    assert sum(manifest["counts"].values()) == 24 and manifest["skipped"] == []
+    augmented = list(iterate_pairs(find_shards(root / "data" / "augmented", "train")))
+    assert len(augmented) == 2 * manifest["counts"]["train"]  # originals + 1 copy each
+    assert augmented[0].sketch.shape == (32, 32, 3)
+
+    train = json.loads((root / "metrics" / "train.json").read_text())
+    assert train["steps"] == train["epochs"] * train["steps_per_epoch"] > 0
+    history = (root / "metrics" / "train_history.csv").read_text().splitlines()
+    assert history[0].startswith("step,") and len(history) > 2
+    evaluation = json.loads((root / "metrics" / "eval.json").read_text())
+    assert evaluation["test_images"] == manifest["counts"]["test"]
+    assert {"model", "baseline_sketch", "baseline_mean_colour"} <= set(evaluation)
+    export = json.loads((root / "metrics" / "export.json").read_text())
+    assert export["fastest"] in export["formats"]
+    for name in ("generator.keras", "mlflow_run.json", "export/savedmodel/saved_model.pb",
+                 "export/generator_float32.tflite"):
+        assert (root / "models" / name).exists(), name
+    for name in ("augment_preview.png", "validation.png", "samples.png"):
+        assert (root / "metrics" / name).stat().st_size > 0, name
+
+    record = json.loads((root / "models" / "mlflow_run.json").read_text())
+    client = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+    run = client.get_run(record["run_id"])
+    assert run.data.params["train.lambda_l1"] == "100.0"
+    assert len(client.get_metric_history(run.info.run_id, "gen_l1")) > 0
+    assert "eval_model_ssim_mean" in run.data.metrics
+    versions = client.search_model_versions("name='sketch2color-generator'")
+    assert [v.run_id for v in versions] == [run.info.run_id]
+
+
+def test_second_repro_does_nothing(reproduced):
+    repo, _ = reproduced
+    again = repo.dvc("repro")
+    assert ran(again.stdout) == set(), again.stdout
+
+
+def test_exp_run_with_another_lambda_reruns_from_train_and_shows_beside_the_baseline(reproduced):
+    repo, _ = reproduced
+    repo.git("add", "-A")
+    repo.git("commit", "-qm", "baseline results")
+    result = repo.dvc("exp", "run", "-n", "l1-50", "-S", "train.lambda_l1=50")
+    assert ran(result.stdout) == {"train", "evaluate", "export"}, result.stdout
+
+    shown = json.loads(repo.dvc("exp", "show", "--json").stdout)
+    text = json.dumps(shown)
+    assert "l1-50" in text and '"lambda_l1": 50' in text and '"lambda_l1": 100' in text
+    client = MlflowClient(f"sqlite:///{repo.root / 'mlflow.db'}")
+    runs = client.search_runs(
+        [client.get_experiment_by_name("sketch2color").experiment_id],
+        order_by=["attributes.start_time ASC"],
+    )
+    assert [r.data.params["train.lambda_l1"] for r in runs] == ["100.0", "50.0"]
+    assert runs[1].info.run_name == "l1-50"  # named after the DVC experiment
+    versions = client.search_model_versions("name='sketch2color-generator'")
+    assert sorted(int(v.version) for v in versions) == [1, 2]
+
+
+def test_a_split_param_reruns_split_and_everything_after_it_but_not_fetch(reproduced):
+    repo, _ = reproduced
+    params = repo.root / "params.yaml"
+    params.write_text(params.read_text().replace("val_fraction: 0.1", "val_fraction: 0.2"))
+    status = repo.dvc("status", "--json").stdout
+    assert set(json.loads(status)) == {"split"}, status
+    rerun = repo.dvc("repro")
+    assert ran(rerun.stdout) == {"split", "augment", "train", "evaluate", "export"}, rerun.stdout
+    manifest = json.loads((repo.root / "data" / "split" / "manifest.json").read_text())
+    assert manifest["counts"]["val"] == 5
+
+
+def test_a_wrong_param_stops_the_stage_naming_the_key(tmp_path):
+    repo = make_pipeline_repo(tmp_path / "project")
+    repo.set_params((repo.root / "params.yaml").read_text().replace("zoom: 0.1", "zooom: 0.1"))
+    result = repo.dvc("repro", "fetch", check=False)
+    assert result.returncode != 0
+    assert "augment.zooom" in result.stdout + result.stderr
