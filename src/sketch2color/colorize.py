@@ -36,10 +36,10 @@ from typing import Callable, Iterable, Iterator, Protocol, Sequence
 import cv2
 import numpy as np
 
-from sketch2color.atomic import write_bytes
 from sketch2color.config import SafetyConfig
 from sketch2color.data.images import IMAGE_SUFFIXES, BadImage, load_rgb
 from sketch2color.errors import ConfigError, Sketch2ColorError
+from sketch2color.image_io import write_rgb
 from sketch2color.inference import InferenceMode, ModelLoadError, from_model_output, to_model_input
 from sketch2color.paths import ProjectPaths
 
@@ -571,17 +571,7 @@ def colorize_array(backend: Backend, rgb: np.ndarray) -> np.ndarray:
     return restore_from_square(backend.colour_batch(square[None])[0], placement)
 
 
-def encode_image(rgb: np.ndarray, suffix: str) -> bytes:
-    """Encode RGB for a file ending in ``suffix`` (cv2 wants BGR)."""
-    ok, buffer = cv2.imencode(suffix if suffix else ".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise OSError(f"cannot encode an image as {suffix}")
-    return buffer.tobytes()
-
-
-def save_rgb(rgb: np.ndarray, target: Path) -> None:
-    """Write atomically, so an interrupted run never leaves half an image behind."""
-    write_bytes(target, encode_image(rgb, target.suffix.lower()))
+save_rgb = write_rgb  # the GUI and tests save through this name
 
 
 @dataclass

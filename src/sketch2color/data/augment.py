@@ -47,6 +47,7 @@ from sketch2color import atomic
 from sketch2color.config import AugmentConfig, Params
 from sketch2color.data.shards import Pair, find_shards, iterate_pairs, shard_paths, write_shards
 from sketch2color.errors import DataError
+from sketch2color.image_io import write_rgb
 from sketch2color.paths import ProjectPaths
 
 log = logging.getLogger(__name__)
@@ -192,11 +193,7 @@ def preview_grid(rows: Sequence[Sequence[Pair]], separator: int = SEPARATOR_PX) 
 
 
 def write_preview(grid: np.ndarray, target: Path) -> None:
-    """PNG via cv2 (which wants BGR), written atomically so a plot reader never sees half."""
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise RuntimeError(f"OpenCV could not encode the preview for {target}")
-    atomic.write_bytes(target, encoded.tobytes())
+    write_rgb(grid, target)
 
 
 # ---------------------------------------------------------------- the stage

@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sketch2color import atomic
+from sketch2color.image_io import write_rgb
 
 COLUMN_TITLES = ("Input Sketch", "Ground Truth", "Predicted Image")
 MIN_TILE_PX = 128
@@ -119,10 +119,4 @@ def _put_text(image: np.ndarray, text: str, origin: tuple[int, int], scale: floa
 
 
 def write_png(image: np.ndarray, target: Path) -> None:
-    """RGB -> PNG via OpenCV (which wants BGR), written atomically."""
-    import cv2
-
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise RuntimeError(f"OpenCV could not encode the image for {target}")
-    atomic.write_bytes(target, encoded.tobytes())
+    write_rgb(image, target)

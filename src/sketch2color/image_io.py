@@ -1,0 +1,31 @@
+"""Writing RGB images to disk, one way for every stage and tool.
+
+Everything in the package holds images as RGB uint8; OpenCV encodes BGR. This
+is the one place that converts, so a preview, a sample grid and a coloured
+sketch can never disagree about channel order, and every file is written
+atomically (a plot reader or DVC never sees half a PNG).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from sketch2color.atomic import write_bytes
+
+
+def encode_rgb(image: np.ndarray, suffix: str = ".png") -> bytes:
+    """Encode an RGB (or greyscale) uint8 image in the format ``suffix`` names."""
+    pixels = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
+    ok, buffer = cv2.imencode(suffix or ".png", pixels)
+    if not ok:
+        raise OSError(f"OpenCV cannot encode a {image.shape} image as {suffix or '.png'}")
+    return buffer.tobytes()
+
+
+def write_rgb(image: np.ndarray, target: str | Path) -> None:
+    """Encode by the target's suffix and write atomically."""
+    target = Path(target)
+    write_bytes(target, encode_rgb(image, target.suffix.lower()))
