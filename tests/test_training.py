@@ -190,6 +190,20 @@ def test_a_rerun_with_the_same_params_resumes_instead_of_starting_again(tmp_path
     assert tracker.metrics == []  # nothing left to train
 
 
+def test_a_finished_training_rerun_trains_anew_instead_of_handing_back_its_weights(tmp_path, monkeypatch):
+    """DVC reruns a finished train stage after a code or operational-param change, or -f."""
+    from sketch2color.training.stage import train_stage
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    paths = write_tiny_project(tmp_path)
+    train_stage(tiny_params(epochs=1), paths)
+    first_run = json.loads((paths.models / "mlflow_run.json").read_text())["run_id"]
+    train_stage(tiny_params(epochs=1, log_every_steps=1), paths)
+    summary = json.loads((paths.metrics / "train.json").read_text())
+    assert summary["resumed_from_step"] == 0 and summary["steps"] == 4
+    assert json.loads((paths.models / "mlflow_run.json").read_text())["run_id"] != first_run
+
+
 def test_other_params_or_data_start_afresh_and_clear_old_checkpoints(tmp_path):
     paths = write_tiny_project(tmp_path)
     _train(paths, tiny_params(epochs=1))

@@ -65,6 +65,9 @@ class RecordingTracker:
     def last_logged_step(self, key: str) -> int:
         return max((step for step, values in self.metrics if key in values), default=-1)
 
+    def last_logged_image_step(self, key: str) -> int:
+        return max((step for logged, _, step in self.images if logged == key), default=-1)
+
     def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
         self.metrics.append((step, dict(metrics)))
 

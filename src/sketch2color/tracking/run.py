@@ -26,6 +26,7 @@ import importlib.metadata
 import json
 import logging
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ T = TypeVar("T")
 
 RUN_RECORD_NAME = "mlflow_run.json"
 GENERATOR_ARTIFACT_NAME = "generator"
+IMAGES_ARTIFACT_FOLDER = "images"  # where MLflow's log_image(key=..., step=...) puts its files
 # MLflow accepts at most 100 params in one log_batch call.
 PARAMS_PER_BATCH = 100
 # After a failed call, further calls are dropped without trying for this
@@ -293,6 +295,29 @@ class TrainingRun:
                         _first_line(exc))
             return -1
         return max((int(m.step) for m in history), default=-1)
+
+    def last_logged_image_step(self, key: str) -> int:
+        """The highest step of an image logged under ``key`` (see :meth:`log_image`), -1 if none.
+
+        MLflow keeps stepped images as artifacts named
+        ``images/<key>+step+<n>+timestamp+...``, not as a metric history, so a
+        resumed training reads the steps back from those names; otherwise an
+        epoch redone after a kill would show its figure twice on the slider.
+        """
+        prefix = re.sub(r"/", "~", key)  # MLflow's own sanitising of the key in file names
+        pattern = re.compile(rf"{re.escape(prefix)}[+%]step[+%](\d+)[+%]timestamp[+%].*\.png")
+        try:
+            files = retry_when_locked(
+                lambda: self._client.list_artifacts(self.run_id, IMAGES_ARTIFACT_FOLDER),
+                f"listing the images of run {self.run_id}",
+            )
+        except Exception as exc:  # noqa: BLE001 - never stop training for tracking
+            log.warning("MLflow: could not list the images of run %s at %s (%s); assuming none",
+                        self.run_id, self.tracking_uri, _first_line(exc))
+            return -1
+        steps = [int(match.group(1)) for f in files
+                 if (match := pattern.fullmatch(f.path.rsplit("/", 1)[-1]))]
+        return max(steps, default=-1)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
         """Log several metrics at one step in one call; never raises for a tracking fault."""

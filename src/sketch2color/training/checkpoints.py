@@ -42,12 +42,14 @@ import tensorflow as tf
 from sketch2color import atomic
 from sketch2color.config import Params
 from sketch2color.errors import Sketch2ColorError
+from sketch2color.training import faults
 from sketch2color.training.state import TrainingState
 
 log = logging.getLogger(__name__)
 
 FINGERPRINT_FILE = "fingerprint.json"
 LATEST_FILE = "latest.json"
+COMPLETED_FILE = "completed.json"
 CHECKPOINT_PREFIX = "ckpt"
 # Bump when the models or the checkpoint layout change incompatibly: old
 # checkpoints then no longer match and training starts afresh.
@@ -202,6 +204,17 @@ class CheckpointStore:
 
     def open(self, params: Params, train_files: Sequence[Path]) -> OpenedStore:
         """Compare fingerprints; clear stale checkpoints; find the newest readable one."""
+        if (self.folder / COMPLETED_FILE).exists():
+            # DVC reruns a finished training only when something it depends on changed
+            # (code, an operational param, `dvc repro -f`): that deserves a new training,
+            # never the old weights handed back as a new model version.
+            if self.writable:
+                self.clear()
+            self._fingerprint = compute_fingerprint(params, train_files)
+            self._run_id = None
+            if self.writable:
+                self._write_fingerprint()
+            return OpenedStore(None, None, "the last training here finished: starting a new one")
         stored, stored_run_id = self._read_fingerprint()
         fingerprint = compute_fingerprint(params, train_files, previous=stored)
         self._fingerprint = fingerprint
@@ -229,6 +242,11 @@ class CheckpointStore:
         if resume is None:
             return OpenedStore(None, stored_run_id, "same params and data, but no usable checkpoint yet")
         return OpenedStore(resume, stored_run_id, f"resuming from {Path(resume.checkpoint).name}")
+
+    def mark_completed(self) -> None:
+        """Record that this training finished and its generator was saved and logged."""
+        if self.writable:
+            atomic.write_json(self.folder / COMPLETED_FILE, {"run_id": self._run_id})
 
     def record_run_id(self, run_id: str | None) -> None:
         """Remember the MLflow run, so a resumed training reopens it."""
@@ -269,6 +287,7 @@ class CheckpointStore:
         assert self._manager is not None, "attach() first"
         step = int(state.step.numpy())
         path = self._manager.save(checkpoint_number=step)
+        faults.kill_point("checkpoint_write", step)  # test-only: a kill between the two writes
         atomic.write_json(
             self._save_folder / LATEST_FILE,
             {
@@ -343,11 +362,16 @@ class CheckpointStore:
             return None
         step, prefix = good[0]
         if self.writable:
-            # Leave TensorFlow's own state file listing only checkpoints that read back.
+            # Leave TensorFlow's own state file listing only checkpoints that read back. The
+            # manager deletes beyond keep_checkpoints only those whose timestamp is after the
+            # "last preserved" one: without timestamps, the ones listed here would be kept forever.
+            oldest_first = [p for _, p in reversed(good)]
             tf.compat.v1.train.update_checkpoint_state(
                 str(self.folder),
                 model_checkpoint_path=prefix,
-                all_model_checkpoint_paths=[p for _, p in reversed(good)],
+                all_model_checkpoint_paths=oldest_first,
+                all_model_checkpoint_timestamps=[Path(p + ".index").stat().st_mtime for p in oldest_first],
+                last_preserved_timestamp=0.0,
             )
         latest = self._read_latest()
         if latest.get("step") == step:

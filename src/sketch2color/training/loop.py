@@ -10,10 +10,10 @@ Two phases, so the caller can open the MLflow run in between:
    ``epochs * steps_per_epoch`` steps in total, however many times it was
    interrupted on the way.
 
-The tracker is anything with ``last_logged_step``, ``log_metrics`` and
-``log_image`` (a :class:`sketch2color.tracking.TrainingRun` in the stage); it
-never decides whether training succeeds. Local outputs are written by the loop
-itself: ``metrics/train_history.csv`` (matching the latest checkpoint),
+The tracker is anything with ``last_logged_step``, ``last_logged_image_step``,
+``log_metrics`` and ``log_image`` (a :class:`sketch2color.tracking.TrainingRun`
+in the stage); it never decides whether training succeeds. Local outputs are
+written by the loop itself: ``metrics/train_history.csv`` (matching the latest checkpoint),
 ``metrics/validation.png`` (the latest epoch's figure) and
 ``metrics/train.json``.
 
@@ -21,7 +21,8 @@ A non-finite loss stops training with a :class:`Sketch2ColorError` naming the
 step; the diverged state is never saved, so the last good checkpoint stays the
 newest. For tests only, ``SKETCH2COLOR_INJECT_NAN_AT_STEP=<k>`` (read once when
 training starts) feeds a NaN image into step ``k`` so that this path can be
-exercised for real.
+exercised for real. The other test-only hooks (a SIGKILL at a chosen point,
+an infinite loss) are in :mod:`sketch2color.training.faults`.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from sketch2color.errors import DataError, Sketch2ColorError
 from sketch2color.model import build_generator
 from sketch2color.model.losses import discriminator_loss, generator_losses, mean_probability
 from sketch2color.paths import ProjectPaths
+from sketch2color.training import faults
 from sketch2color.training.checkpoints import CheckpointStore, OpenedStore
 from sketch2color.training.dataset import ShardSource, check_image_size, load_examples
 from sketch2color.training.history import METRIC_NAMES, HistoryRow, TrainHistory
@@ -66,6 +68,7 @@ VALIDATION_FIGURE_FILE = "validation.png"
 
 class Tracker(Protocol):
     def last_logged_step(self, key: str) -> int: ...
+    def last_logged_image_step(self, key: str) -> int: ...
     def log_metrics(self, metrics: Mapping[str, float], step: int) -> None: ...
     def log_image(self, key: str, image: np.ndarray, step: int) -> None: ...
 
@@ -74,6 +77,9 @@ class NullTracker:
     """Tracks nothing: for non-chief workers and for callers that want no tracking."""
 
     def last_logged_step(self, key: str) -> int:
+        return -1
+
+    def last_logged_image_step(self, key: str) -> int:
         return -1
 
     def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
@@ -268,6 +274,8 @@ class _Trainer:
         self.params, self.config = plan.params, plan.params.train
         self.spe, self.total = plan.steps_per_epoch, plan.total_steps
         self.inject_nan_at = _injected_nan_step()
+        faults.check_environment()
+        self.inject_inf_at = faults.injected_inf_step()
         keras.utils.set_random_seed(self.params.seed)
         self.schedule = learning_rate_schedule(
             self.config.learning_rate, self.config.epochs, self.config.decay_epochs, self.spe
@@ -283,6 +291,9 @@ class _Trainer:
         # A resumed run never logs a step twice (the killed session may have logged past its checkpoint).
         self.last_logged = tracker.last_logged_step("gen_total")
         self.last_logged_epoch = tracker.last_logged_step("epoch_gen_total")
+        # Nor an epoch's figure: a kill after it was logged but before the epoch's checkpoint
+        # was saved makes the resumed training redo that epoch's end.
+        self.last_logged_figure = tracker.last_logged_image_step(VALIDATION_IMAGE_KEY)
         self.step_fn = make_train_step(self.state, self.params, plan.strategy)
         self.session_start = time.perf_counter()
         self.step_seconds, self.timed_steps = 0.0, 0
@@ -318,7 +329,9 @@ class _Trainer:
     def _train_epoch(self, epoch: int) -> None:
         config, spe = self.config, self.spe
         skip = self.step - epoch * spe
-        dataset = self.plan.strategy.experimental_distribute_dataset(self.plan.source.epoch(epoch, skip))
+        batches = faults.with_infinite_targets(self.plan.source.epoch(epoch, skip), self.step + 1,
+                                               self.inject_inf_at)
+        dataset = self.plan.strategy.experimental_distribute_dataset(batches)
         clean, poisoned = tf.constant(0.0), tf.constant(float("nan"))
         interval = _Interval()
         bar = tqdm(total=spe, initial=skip, desc=f"epoch {epoch + 1}/{config.epochs}", unit="step",
@@ -330,6 +343,7 @@ class _Trainer:
             seconds = time.perf_counter() - tick
             self.step += 1
             _stop_if_diverged(values, self.step, epoch, self.plan.store)
+            faults.kill_point("step", self.step)
             if self.step > self.start_step + 1:  # the session's first step includes tracing
                 self.step_seconds += seconds
                 self.timed_steps += 1
@@ -344,6 +358,7 @@ class _Trainer:
                 self.history.append(row)
                 if self.step > self.last_logged:
                     self.tracker.log_metrics(row.values, step=self.step)
+                    faults.kill_point("mlflow_log", self.step)
                 interval.reset()
             if self.step % config.checkpoint_every_steps == 0 and not epoch_end:
                 self._save_checkpoint()
@@ -363,7 +378,8 @@ class _Trainer:
             self.tracker.log_metrics(
                 {f"epoch_{name}": value for name, value in means.items() if name != "lr"}, step=epoch + 1
             )
-        _validation_figure(self.plan, self.state.generator, epoch + 1, self.tracker)
+        _validation_figure(self.plan, self.state.generator, epoch + 1,
+                           self.tracker if epoch + 1 > self.last_logged_figure else None)
         self._save_checkpoint()
 
     def _save_checkpoint(self) -> None:
@@ -420,8 +436,10 @@ def _stop_if_diverged(values: Mapping[str, float], step: int, epoch: int, store:
     )
 
 
-def _validation_figure(plan: TrainingPlan, generator: keras.Model, epoch: int, tracker: Tracker) -> None:
-    """The paper's Function 2 for the fixed examples: saved as PNG and logged at step=epoch."""
+def _validation_figure(plan: TrainingPlan, generator: keras.Model, epoch: int,
+                       tracker: Tracker | None) -> None:
+    """The paper's Function 2 for the fixed examples: saved as PNG and logged at step=epoch
+    (unless ``tracker`` is None: the run already has this epoch's figure)."""
     from sketch2color.training.validation_figure import render_validation_figure
 
     if not plan.writes_outputs:
@@ -432,7 +450,8 @@ def _validation_figure(plan: TrainingPlan, generator: keras.Model, epoch: int, t
         plan.validation_sketches, plan.validation_targets, np.asarray(predictions, np.float32), epoch=epoch
     )
     _write_png(plan.paths.metrics / VALIDATION_FIGURE_FILE, figure)
-    tracker.log_image(VALIDATION_IMAGE_KEY, figure, step=epoch)
+    if tracker is not None:
+        tracker.log_image(VALIDATION_IMAGE_KEY, figure, step=epoch)
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:

@@ -13,6 +13,7 @@ Order matters for a user watching it:
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 from pathlib import Path
@@ -21,12 +22,14 @@ import keras
 
 from sketch2color.config import Params
 from sketch2color.paths import ProjectPaths
+from sketch2color.training.allocator import keep_freed_memory
 from sketch2color.training.loop import NullTracker, prepare_training, run_training
 from sketch2color.training.strategy import is_chief, make_strategy
 
 log = logging.getLogger(__name__)
 
 GENERATOR_FILE = "generator.keras"
+GENERATOR_TEMP_SUFFIX = ".tmp.keras"
 
 
 def train_stage(params: Params, paths: ProjectPaths) -> None:
@@ -34,9 +37,11 @@ def train_stage(params: Params, paths: ProjectPaths) -> None:
 
     # TensorFlow's checkpoint writer logs a line per save at INFO through absl.
     logging.getLogger("absl").setLevel(logging.WARNING)
+    keep_freed_memory()  # no page faults on every step's tensors (see training.allocator)
     strategy = make_strategy(params.train.strategy)
     if is_chief(strategy):
         check_reachable(resolve_tracking_uri(paths))
+        remove_leftovers_of_killed_writes(paths)
     plan = prepare_training(params, paths, strategy)
     if not plan.writes_outputs:
         # A non-chief worker of a multi-worker training: train in lockstep, write nothing.
@@ -51,6 +56,7 @@ def train_stage(params: Params, paths: ProjectPaths) -> None:
         outcome = run_training(plan, run)
         save_generator(outcome.generator, paths.models / GENERATOR_FILE)
         run.log_generator(outcome.generator, outcome.example_sketch)
+        plan.store.mark_completed()
     log.info("train: %d steps in %.1f s (%s images/s); generator saved to %s",
              outcome.summary["steps"], outcome.summary["wall_time_s"],
              outcome.summary["images_per_s"], paths.models / GENERATOR_FILE)
@@ -59,9 +65,43 @@ def train_stage(params: Params, paths: ProjectPaths) -> None:
 def save_generator(generator: keras.Model, target: Path) -> None:
     """model.save to a temporary .keras beside the target, then rename over it."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.keras")
+    tmp = target.with_name(f".{target.stem}.{os.getpid()}{GENERATOR_TEMP_SUFFIX}")
     try:
         generator.save(tmp)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def remove_leftovers_of_killed_writes(paths: ProjectPaths) -> None:
+    """Delete the temporary siblings that a killed write of this stage's outputs left behind.
+
+    Every output is written to a temporary name and renamed, so a reader never
+    sees half a file; but a SIGKILL inside a write runs no cleanup, and its
+    temporary file would stay forever (DVC deletes a stage's outputs before a
+    rerun, not their hidden siblings). Only names this stage's own writes use
+    are removed: ``.<output>.<random>.tmp`` (:func:`sketch2color.atomic.atomic_path`)
+    and ``.generator.<pid>.tmp.keras`` (:func:`save_generator`).
+    """
+    from sketch2color.tracking.run import RUN_RECORD_NAME
+    from sketch2color.training.checkpoints import COMPLETED_FILE, FINGERPRINT_FILE, LATEST_FILE
+    from sketch2color.training.loop import HISTORY_FILE, TRAIN_METRICS_FILE, VALIDATION_FIGURE_FILE
+
+    checkpoints = paths.models / "checkpoints"
+    outputs = [
+        paths.metrics / HISTORY_FILE,
+        paths.metrics / TRAIN_METRICS_FILE,
+        paths.metrics / VALIDATION_FIGURE_FILE,
+        paths.models / RUN_RECORD_NAME,
+        checkpoints / HISTORY_FILE,
+        checkpoints / LATEST_FILE,
+        checkpoints / FINGERPRINT_FILE,
+        checkpoints / COMPLETED_FILE,
+    ]
+    patterns = [(out.parent, f".{glob.escape(out.name)}.*.tmp") for out in outputs]
+    patterns.append((paths.models, f".{glob.escape(Path(GENERATOR_FILE).stem)}.*{GENERATOR_TEMP_SUFFIX}"))
+    for folder, pattern in patterns:
+        for leftover in folder.glob(pattern):
+            if leftover.is_file() and not leftover.is_symlink():
+                log.info("train: removing %s, left by a write that was killed", leftover)
+                leftover.unlink(missing_ok=True)
