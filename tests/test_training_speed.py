@@ -1,0 +1,71 @@
+"""The train-step speed work keeps the results: fused Adam, the allocator, the precision policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from sketch2color.training.allocator import keep_freed_memory
+from sketch2color.training.fused_adam import FusedAdam
+from sketch2color.training.precision import BFLOAT16_POLICY, FLOAT16_POLICY, mixed_policy
+from sketch2color.training.schedule import ConstantThenLinearDecay
+
+
+def _train(optimizer_class, steps: int = 25):
+    rng = np.random.default_rng(0)
+    initial = [rng.normal(size=(4, 4, 3, 5)).astype("float32"), rng.normal(size=(5,)).astype("float32")]
+    grads = [[rng.normal(size=w.shape).astype("float32") for w in initial] for _ in range(steps)]
+    variables = [keras.Variable(w) for w in initial]
+    optimizer = optimizer_class(learning_rate=ConstantThenLinearDecay(1e-2, steps, steps // 2), beta_1=0.5)
+    optimizer.build(variables)
+
+    @tf.function
+    def apply(step_grads):
+        optimizer.apply_gradients(zip(step_grads, variables))
+
+    for step_grads in grads:
+        apply([tf.constant(g) for g in step_grads])
+    return variables, optimizer
+
+
+def test_fused_adam_takes_the_same_steps_as_keras_adam():
+    keras_vars, keras_opt = _train(keras.optimizers.Adam)
+    fused_vars, fused_opt = _train(FusedAdam)
+    for expected, got in zip(keras_vars, fused_vars):
+        np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=2e-6)
+    assert int(fused_opt.iterations.numpy()) == int(keras_opt.iterations.numpy()) == 25
+    for expected, got in zip(keras_opt.variables, fused_opt.variables):  # iterations, m and v slots
+        np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=2e-6)
+
+
+def test_fused_adam_moved_the_weights_and_checkpoints_restore_into_keras_adam(tmp_path):
+    fused_vars, fused_opt = _train(FusedAdam)
+    path = tf.train.Checkpoint(optimizer=fused_opt, weights=fused_vars).save(str(tmp_path / "ckpt"))
+    fresh_vars = [keras.Variable(np.zeros(v.shape, np.float32)) for v in fused_vars]
+    fresh_opt = keras.optimizers.Adam(learning_rate=ConstantThenLinearDecay(1e-2, 25, 12), beta_1=0.5)
+    fresh_opt.build(fresh_vars)
+    tf.train.Checkpoint(optimizer=fresh_opt, weights=fresh_vars).restore(path).assert_existing_objects_matched()
+    assert int(fresh_opt.iterations.numpy()) == 25
+    for expected, got in zip(fused_opt.variables, fresh_opt.variables):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+    assert np.abs(fused_vars[0].numpy()).sum() > 0
+
+
+def test_keeping_freed_memory_is_harmless_to_call_twice():
+    first = keep_freed_memory()
+    assert keep_freed_memory() == first
+    assert float(tf.reduce_sum(tf.ones((64, 64)))) == 4096.0  # TensorFlow still allocates
+
+
+def test_mixed_precision_is_float16_on_gpus_and_bfloat16_only_on_cpus_that_compute_it():
+    policy = mixed_policy()
+    if tf.config.list_physical_devices("GPU"):
+        assert policy == FLOAT16_POLICY
+    else:
+        cpuinfo = Path("/proc/cpuinfo")
+        flags = cpuinfo.read_text() if cpuinfo.is_file() else ""
+        assert (policy == BFLOAT16_POLICY) == ("avx512_bf16" in flags or "amx_bf16" in flags)
