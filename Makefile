@@ -39,5 +39,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 ## Print speed and memory figures; writes metrics/bench.json.
+## Options pass through: make bench BENCH_ARGS="--only train --with-repro"
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python -m sketch2color.bench
+	$(BIN)/python -m sketch2color.bench $(BENCH_ARGS)
