@@ -1,8 +1,9 @@
 """The data stages' own speed: synthetic generation, split and augment, in pairs per second.
 
-* generation: :func:`sketch2color.data.synthetic.benchmark_generation` -
-  draw, PNG-encode and write Kaggle-format pairs with the fetch stage's
-  worker pool (its start-up included);
+* generation: :func:`benchmark_generation` - draw, PNG-encode and write
+  Kaggle-format pairs with the fetch stage's worker pool
+  (:func:`sketch2color.data.synthetic.write_synthetic_dataset`, its start-up
+  included);
 * split: :func:`sketch2color.data.split.split_dataset` on a temporary
   project of synthetic pairs - decode, cut in halves, resize and shard, with
   the default ``split.workers``;
@@ -14,10 +15,26 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
 from sketch2color.bench.timing import Stopwatch
+
+
+def benchmark_generation(count: int = 200, pair_height: int = 512, workers: int = 2) -> float:
+    """Pairs per second for generate + encode + atomic write into a temporary folder,
+    pool start-up included (what the fetch stage pays)."""
+    from sketch2color.config import SyntheticConfig
+    from sketch2color.data.synthetic import write_synthetic_dataset
+
+    cfg = SyntheticConfig(count=count, pair_width=2 * pair_height, pair_height=pair_height,
+                          workers=workers)
+    with tempfile.TemporaryDirectory(prefix="sketch2color-bench-") as tmp:
+        start = time.perf_counter()
+        write_synthetic_dataset(Path(tmp), cfg, seed=0)
+        elapsed = time.perf_counter() - start
+    return count / elapsed
 
 
 def _split_rate(pairs: int, pair_height: int, image_size: int, workers: int) -> dict:
@@ -44,7 +61,6 @@ def _split_rate(pairs: int, pair_height: int, image_size: int, workers: int) -> 
 def data_stages_section(quick: bool, report=print) -> dict:
     from sketch2color.config import Params
     from sketch2color.data.augment import benchmark_augment
-    from sketch2color.data.synthetic import benchmark_generation
 
     defaults = Params()
     synthetic = defaults.fetch.synthetic
