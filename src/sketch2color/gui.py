@@ -1,10 +1,12 @@
 """The paper's desktop window (its Figure 5): open a sketch, colour it, compare, save.
 
-Tkinter draws the window; OpenCV resizes for display and encodes saved
-files. Decoding goes through the same untrusted-file loader as the pipeline
-and the ``colorize`` command (PIL underneath), so transparency, 16-bit and
+Tkinter draws the window. Decoding, display resizing and saving go through
+the same functions as the pipeline and the ``colorize`` command
+(:func:`~sketch2color.data.images.load_rgb`,
+:func:`~sketch2color.data.images.resize_rgb`,
+:func:`sketch2color.colorize.save_rgb`), so transparency, 16-bit and
 palette files look the same everywhere. Arrays are RGB throughout; the only
-BGR is inside :func:`sketch2color.colorize.save_rgb`, at the cv2 boundary.
+BGR is inside ``save_rgb``, at the cv2 boundary.
 
 Model loading and colouring run in one worker thread that owns the model;
 results come back through a queue that the Tk thread polls with
@@ -24,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from tkinter import filedialog, ttk
 
-import cv2
 import numpy as np
 
 from sketch2color.colorize import (
@@ -35,7 +36,7 @@ from sketch2color.colorize import (
     read_sketch,
     save_rgb,
 )
-from sketch2color.data.images import IMAGE_SUFFIXES, BadImage
+from sketch2color.data.images import IMAGE_SUFFIXES, BadImage, resize_rgb
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.paths import ProjectPaths
 
@@ -112,9 +113,7 @@ def fit_for_display(rgb: np.ndarray, box: int = PANEL_SIZE) -> np.ndarray:
     """Scale an RGB image to fit a box x box panel, keeping its aspect ratio."""
     height, width = rgb.shape[:2]
     scale = min(box / height, box / width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    method = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    return cv2.resize(np.ascontiguousarray(rgb), size, interpolation=method)
+    return resize_rgb(rgb, max(1, round(height * scale)), max(1, round(width * scale)))
 
 
 def photo_from_rgb(master: tk.Misc, rgb: np.ndarray) -> tk.PhotoImage:

@@ -103,18 +103,25 @@ def split_halves(pair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pair[:, :half], pair[:, half:]
 
 
-def resize_square(image: np.ndarray, size: int) -> np.ndarray:
-    """Resize to size x size: area averaging when shrinking so thin lines survive.
+def resize_rgb(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize to height x width: area averaging when shrinking, cubic when enlarging.
 
-    Nearest-neighbour would drop one-pixel strokes entirely when 512 becomes
-    64; area interpolation keeps them as lighter, still visible lines.
+    The one resize of the package (pipeline, ``colorize``, GUI display), so a
+    sketch is scaled the same way wherever it goes. Nearest-neighbour would
+    drop one-pixel strokes entirely when 512 becomes 64; area interpolation
+    keeps them as lighter, still visible lines. Enlarging along either side
+    counts as enlarging: area interpolation has nothing to average there.
     """
-    height, width = image.shape[:2]
-    if (height, width) == (size, size):
+    if image.shape[:2] == (height, width):
         return np.ascontiguousarray(image)
-    shrinking = height >= size and width >= size
+    shrinking = height <= image.shape[0] and width <= image.shape[1]
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
-    return cv2.resize(image, (size, size), interpolation=interpolation)
+    return cv2.resize(np.ascontiguousarray(image), (width, height), interpolation=interpolation)
+
+
+def resize_square(image: np.ndarray, size: int) -> np.ndarray:
+    """Resize to size x size (the model's input), with :func:`resize_rgb`'s interpolation."""
+    return resize_rgb(image, size, size)
 
 
 def load_pair(path: Path, image_size: int, max_pixels: int) -> tuple[np.ndarray, np.ndarray]:

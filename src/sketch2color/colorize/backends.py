@@ -1,0 +1,211 @@
+"""Loading a generator in any of its formats behind one interface (:class:`Backend`).
+
+The export stage writes the generator as a SavedModel and TFLite files next
+to ``models/generator.keras``; colorize and the GUI take any of them. Each
+backend takes and returns uint8 RGB squares so that callers never see a
+format's own input range or dtype. ``.keras`` files load through
+:func:`sketch2color.inference.load_generator` (Keras ``safe_mode``); nothing
+here unpickles anything.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from sketch2color.colorize.errors import ColorizeError
+from sketch2color.inference import InferenceMode, ModelLoadError, from_model_output, to_model_input
+
+
+class Backend(Protocol):
+    """A loaded generator: uint8 RGB squares (N, S, S, 3) in, uint8 RGB out."""
+
+    format: str
+    path: Path
+    input_size: int
+
+    def colour_batch(self, sketches: np.ndarray) -> np.ndarray: ...
+
+
+def _square_size(shape, path: Path) -> int:
+    """S from a (batch, S, S, 3) shape; anything else is not a generator we can drive."""
+    dims = tuple(None if d is None or d == -1 else int(d) for d in shape)
+    if len(dims) != 4 or dims[3] != 3 or dims[1] is None or dims[1] != dims[2]:
+        raise ModelLoadError(
+            f"{path}: expected a generator taking (batch, S, S, 3) images, got input shape {shape}"
+        )
+    return dims[1]
+
+
+def _check_output(outputs: np.ndarray, sketches: np.ndarray, backend: Backend) -> np.ndarray:
+    if outputs.shape != sketches.shape:
+        raise ColorizeError(
+            f"{backend.path}: the model returned shape {outputs.shape} for input {sketches.shape}; "
+            "a generator must return images of its input's shape"
+        )
+    return outputs
+
+
+class KerasBackend:
+    """A ``.keras`` generator, traced once per inference mode with a fixed input signature."""
+
+    format = "keras"
+
+    def __init__(self, path: Path, mode: InferenceMode):
+        import tensorflow as tf
+
+        from sketch2color.inference import load_generator
+
+        self.path = path
+        self.mode = mode
+        model = load_generator(path)
+        if not hasattr(model, "inputs") or len(model.inputs) != 1:
+            raise ModelLoadError(f"{path}: expected a generator with one image input")
+        self.input_size = _square_size(model.input_shape, path)
+        spec = tf.TensorSpec((None, self.input_size, self.input_size, 3), tf.float32)
+        training = mode == "train_dropout"
+        self._call = tf.function(lambda x: model(x, training=training), input_signature=[spec])
+
+    def colour_batch(self, sketches: np.ndarray) -> np.ndarray:
+        return _check_output(from_model_output(self._call(to_model_input(sketches))), sketches, self)
+
+
+class SavedModelBackend:
+    """An exported SavedModel's ``serving_default`` signature (uint8 RGB in and out)."""
+
+    format = "savedmodel"
+
+    def __init__(self, path: Path, fallback_size: int | None = None):
+        import tensorflow as tf
+
+        self.path = path
+        try:
+            self._loaded = tf.saved_model.load(str(path))
+        except Exception as exc:  # noqa: BLE001 - every failure here means "not a usable SavedModel"
+            raise ModelLoadError(f"{path}: not a loadable SavedModel: {type(exc).__name__}: {exc}") from None
+        signature = self._loaded.signatures.get("serving_default")
+        if signature is None:
+            raise ModelLoadError(f"{path}: the SavedModel has no 'serving_default' signature")
+        args, kwargs = signature.structured_input_signature
+        specs = list(args) + list(kwargs.values())
+        if len(specs) != 1:
+            raise ModelLoadError(f"{path}: 'serving_default' must take one image input, takes {len(specs)}")
+        self._input_name = next(iter(kwargs), None)
+        self._input_dtype = specs[0].dtype
+        shape = specs[0].shape.as_list()
+        if fallback_size and len(shape) == 4 and shape[1] is None and shape[2] is None:
+            shape = [None, fallback_size, fallback_size, shape[3]]
+        self.input_size = _square_size(shape, path)
+        self._signature = signature
+
+    def colour_batch(self, sketches: np.ndarray) -> np.ndarray:
+        import tensorflow as tf
+
+        if self._input_dtype == tf.uint8:
+            inputs = tf.constant(sketches)
+        else:
+            inputs = tf.constant(to_model_input(sketches), dtype=self._input_dtype)
+        result = self._signature(**{self._input_name: inputs}) if self._input_name else self._signature(inputs)
+        output = next(iter(result.values())) if isinstance(result, dict) else result
+        array = output.numpy()
+        array = array if array.dtype == np.uint8 else from_model_output(array)
+        return _check_output(array, sketches, self)
+
+
+class TFLiteBackend:
+    """A TFLite (LiteRT) generator; float16 files still take float32 tensors in and out."""
+
+    format = "tflite"
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._interpreter = _tflite_interpreter(path)
+        detail = self._interpreter.get_input_details()
+        if len(detail) != 1:
+            raise ModelLoadError(f"{path}: expected one image input, the model has {len(detail)}")
+        self._input = detail[0]
+        if self._input["dtype"] not in (np.float32, np.float16, np.uint8):
+            raise ModelLoadError(
+                f"{path}: input type {np.dtype(self._input['dtype']).name} is not supported "
+                "(float32, float16 or uint8 RGB expected)"
+            )
+        self._output_index = self._interpreter.get_output_details()[0]["index"]
+        self.input_size = _square_size(self._input["shape_signature"], path)
+        self._dynamic_batch = int(self._input["shape_signature"][0]) == -1
+        self._batch = int(self._input["shape"][0])
+
+    def colour_batch(self, sketches: np.ndarray) -> np.ndarray:
+        if self._dynamic_batch:
+            return _check_output(self._run(sketches), sketches, self)
+        outputs = np.concatenate([self._run(sketches[i : i + 1]) for i in range(len(sketches))])
+        return _check_output(outputs, sketches, self)
+
+    def _run(self, sketches: np.ndarray) -> np.ndarray:
+        if self._dynamic_batch and len(sketches) != self._batch:
+            self._interpreter.resize_tensor_input(self._input["index"], sketches.shape)
+            self._interpreter.allocate_tensors()
+            self._batch = len(sketches)
+        dtype = self._input["dtype"]
+        inputs = sketches if dtype == np.uint8 else to_model_input(sketches).astype(dtype)
+        self._interpreter.set_tensor(self._input["index"], inputs)
+        self._interpreter.invoke()
+        output = self._interpreter.get_tensor(self._output_index)
+        return output.copy() if output.dtype == np.uint8 else from_model_output(output)
+
+
+def _tflite_interpreter(path: Path):
+    """The LiteRT interpreter when installed, else TensorFlow's (deprecated but identical) one."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter  # type: ignore[import-not-found]
+    except ImportError:
+        import tensorflow as tf
+
+        Interpreter = tf.lite.Interpreter
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the "use ai_edge_litert" deprecation notice
+            interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
+        interpreter.allocate_tensors()
+    except Exception as exc:  # noqa: BLE001 - a bad flatbuffer raises ValueError or RuntimeError
+        raise ModelLoadError(f"{path}: not a loadable TFLite model: {type(exc).__name__}: {exc}") from None
+    return interpreter
+
+
+def model_format(path: Path) -> str:
+    """'keras', 'tflite' or 'savedmodel' from what is at ``path``; refuse anything else."""
+    if path.is_dir():
+        if (path / "saved_model.pb").is_file():
+            return "savedmodel"
+        raise ModelLoadError(f"{path}: a folder, but not a SavedModel (no saved_model.pb inside)")
+    if not path.exists():
+        raise ModelLoadError(f"model not found: {path}")
+    if path.name == "saved_model.pb":
+        return "savedmodel"
+    suffix = path.suffix.lower()
+    if suffix == ".keras":
+        return "keras"
+    if suffix == ".tflite":
+        return "tflite"
+    raise ModelLoadError(
+        f"{path}: unsupported model file; expected a .keras file, a .tflite file or a SavedModel "
+        "folder (pickles and .h5 files are never loaded)"
+    )
+
+
+def open_model(path: Path, mode: InferenceMode = "eval", fallback_size: int | None = None) -> Backend:
+    """Load an explicitly chosen model file or folder.
+
+    Exported formats have their inference mode fixed when they were exported,
+    so only a ``.keras`` model can honour ``mode``.
+    """
+    kind = model_format(path)
+    if kind == "keras":
+        return KerasBackend(path, mode)
+    if kind == "savedmodel":
+        folder = path.parent if path.name == "saved_model.pb" else path
+        return SavedModelBackend(folder, fallback_size)
+    return TFLiteBackend(path)

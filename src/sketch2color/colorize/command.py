@@ -1,0 +1,63 @@
+"""The ``sketch2color colorize`` command: plan, pick a model, colour, and report.
+
+One bad file is reported on stderr and skipped; the exit code is 1 if any
+file failed, so a script can tell.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from sketch2color.colorize.batching import Summary, colorize_jobs
+from sketch2color.colorize.errors import ColorizeError
+from sketch2color.colorize.inputs import plan_jobs
+from sketch2color.colorize.selection import Settings, choose_backend
+from sketch2color.inference import InferenceMode
+from sketch2color.paths import ProjectPaths
+
+DEFAULT_BATCH_SIZE = 8
+
+
+def run_colorize(
+    sources: Sequence[Path],
+    output: Path,
+    *,
+    model: Path | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    inference_mode: InferenceMode | None = None,
+    paths: ProjectPaths | None = None,
+) -> int:
+    """The ``colorize`` command. Exit code: 0 when every sketch was coloured, 1 when any failed.
+
+    Problems with the whole request (no model, an unsafe model, a bad -o)
+    raise a :class:`Sketch2ColorError` before any output is written; problems
+    with single files are reported one line each on stderr and skipped.
+    """
+    from tqdm import tqdm
+
+    if batch_size < 1:
+        raise ColorizeError(f"--batch-size must be at least 1, got {batch_size}")
+
+    def report(line: str) -> None:
+        tqdm.write(line, file=sys.stderr)  # prints above a running progress bar, not through it
+
+    paths = paths or ProjectPaths.discover()
+    jobs, failures = plan_jobs(sources, output)
+    for failure in failures:
+        report(f"{failure.source}: skipped: {failure.reason}")
+    summary = Summary()
+    if jobs:
+        settings = Settings.from_project(paths, report)
+        backend = choose_backend(model, paths, inference_mode, report, settings.inference_mode)
+        report(f"model: {backend.path} ({backend.format}, {backend.input_size}x{backend.input_size} px)")
+        with tqdm(total=len(jobs), unit="img", desc="colourising", file=sys.stderr,
+                  disable=not sys.stderr.isatty(), dynamic_ncols=True) as bar:
+            summary = colorize_jobs(backend, jobs, batch_size=batch_size,
+                                    max_pixels=settings.max_image_pixels, report=report, advance=bar.update)
+    problems = len(failures) + len(summary.failures)
+    where = jobs[0].target if len(jobs) == 1 and len(sources) == 1 and not sources[0].is_dir() else output
+    report(f"coloured {summary.coloured} of {len(jobs)} sketch files into {where}"
+           + (f"; {problems} problem(s), named above" if problems else ""))
+    return 1 if problems or not jobs else 0

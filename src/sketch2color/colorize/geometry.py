@@ -1,0 +1,52 @@
+"""Fitting an image of any size and aspect ratio into the generator's S x S square, and back.
+
+The generator only takes S x S; stretching a sketch to a square would bend
+its strokes, so the image is fitted into a white square without distortion
+(sketches are dark lines on white paper) and cut back out afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sketch2color.data.images import resize_rgb
+
+WHITE = 255
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an image of ``height`` x ``width`` sits inside the model's white square."""
+
+    height: int
+    width: int
+    top: int
+    left: int
+    inner_height: int
+    inner_width: int
+
+
+def fit_to_square(rgb: np.ndarray, size: int) -> tuple[np.ndarray, Placement]:
+    """Pad an image to a white square and resize it to size x size, keeping its aspect ratio.
+
+    The image is scaled first and padded second: the result is the same as
+    padding then scaling, but a 40-megapixel strip never becomes a
+    gigapixel square in memory.
+    """
+    height, width = rgb.shape[:2]
+    scale = size / max(height, width)
+    inner_height = min(size, max(1, round(height * scale)))
+    inner_width = min(size, max(1, round(width * scale)))
+    top, left = (size - inner_height) // 2, (size - inner_width) // 2
+    square = np.full((size, size, 3), WHITE, np.uint8)
+    square[top : top + inner_height, left : left + inner_width] = resize_rgb(rgb, inner_height, inner_width)
+    return square, Placement(height, width, top, left, inner_height, inner_width)
+
+
+def restore_from_square(square: np.ndarray, placement: Placement) -> np.ndarray:
+    """Cut the image's region out of a coloured square and bring it back to its own size."""
+    p = placement
+    inner = square[p.top : p.top + p.inner_height, p.left : p.left + p.inner_width]
+    return resize_rgb(inner, p.height, p.width)

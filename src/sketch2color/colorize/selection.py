@@ -1,0 +1,183 @@
+"""Which generator colorize and the GUI use when the user names none.
+
+The generator is the fastest exported format available among those that
+agreed with the Keras model (``fastest`` and ``usable`` in the export
+stage's manifest ``models/export/formats.json``, else ``metrics/export.json``),
+with ``models/generator.keras`` as the fallback. The project's params decide
+the inference mode and the pixel limit, so a sketch is treated here as the
+pipeline treats it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from sketch2color.colorize.backends import Backend, model_format, open_model
+from sketch2color.colorize.errors import ColorizeError, Report
+from sketch2color.config import SafetyConfig
+from sketch2color.errors import ConfigError
+from sketch2color.inference import InferenceMode, ModelLoadError
+from sketch2color.paths import ProjectPaths
+
+# What the export stage writes under models/export/ (sketch2color.export.formats);
+# its manifest formats.json names the files, these are the defaults without one.
+EXPORT_MANIFEST = "formats.json"
+SAVEDMODEL_DIR_NAMES = ("savedmodel", "saved_model")
+TFLITE_FILES = {"tflite_float32": "generator_float32.tflite", "tflite_float16": "generator_float16.tflite"}
+# Used when metrics/export.json names no fastest format: measured on CPU, a
+# SavedModel runs as fast as Keras in tf.function, TFLite float about 2x slower.
+FORMAT_PREFERENCE = ("savedmodel", "tflite_float32", "tflite_float16", "keras")
+
+
+@dataclass(frozen=True)
+class ExportInfo:
+    """What the export stage recorded about models/export/.
+
+    Read from the folder's own manifest ``models/export/formats.json`` (it is
+    swapped in with the files, so it always describes them), else from
+    ``metrics/export.json``. ``usable`` lists the formats that agreed with
+    the Keras model; None when nothing says.
+    """
+
+    fastest: str | None = None
+    inference_mode: InferenceMode = "eval"
+    image_size: int | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    usable: frozenset[str] | None = None
+
+    @classmethod
+    def discover(cls, paths: ProjectPaths) -> "ExportInfo":
+        for source in (paths.models / "export" / EXPORT_MANIFEST, paths.metrics / "export.json"):
+            payload = _read_json_object(source)
+            if payload is not None:
+                return cls.from_payload(payload)
+        return cls()
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "ExportInfo":
+        fastest = payload.get("fastest")
+        if isinstance(fastest, dict):
+            fastest = fastest.get("format") or fastest.get("name")
+        mode = payload.get("inference_mode")
+        size = payload.get("image_size")
+        files = payload.get("formats")
+        usable = payload.get("usable")
+        return cls(
+            fastest=fastest if isinstance(fastest, str) else None,
+            inference_mode=mode if mode in ("eval", "train_dropout") else "eval",
+            image_size=size if isinstance(size, int) and size > 0 else None,
+            files={k: v for k, v in files.items() if isinstance(v, str) and "/" not in v and v not in ("", ".", "..")}
+            if isinstance(files, dict) else {},
+            usable=frozenset(u for u in usable if isinstance(u, str)) if isinstance(usable, list) else None,
+        )
+
+
+def _read_json_object(path: Path) -> dict | None:
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def exported_candidates(paths: ProjectPaths, info: ExportInfo, report: Report) -> Iterator[tuple[str, Path]]:
+    """(format, path) of each usable exported model present, fastest first, then the Keras model."""
+    export = paths.models / "export"
+    order = list(FORMAT_PREFERENCE)
+    if info.fastest in order:
+        order.remove(info.fastest)
+        order.insert(0, info.fastest)
+    for name in order:
+        if name == "keras":
+            if (paths.models / "generator.keras").is_file():
+                yield name, paths.models / "generator.keras"
+            continue
+        path = _exported_path(export, name, info)
+        if path is None:
+            continue
+        if info.usable is not None and name not in info.usable:
+            report(f"note: skipping {path}: the export stage found it does not agree with the Keras model")
+            continue
+        yield name, path
+
+
+def _exported_path(export: Path, name: str, info: ExportInfo) -> Path | None:
+    if name in info.files:
+        path = export / info.files[name]
+        return path if path.exists() else None
+    if name == "savedmodel":
+        return next((export / n for n in SAVEDMODEL_DIR_NAMES if (export / n / "saved_model.pb").is_file()), None)
+    path = export / TFLITE_FILES[name]
+    return path if path.is_file() else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The project settings colorize shares with the pipeline, so a sketch is treated the same."""
+
+    inference_mode: InferenceMode = "eval"
+    max_image_pixels: int = SafetyConfig().max_image_pixels
+
+    @classmethod
+    def from_project(cls, paths: ProjectPaths, report: Report) -> "Settings":
+        """params.yaml's values when it is this project's and valid, else the defaults.
+
+        colorize is a user tool that may run in any folder; a params.yaml that
+        belongs to something else must not stop it.
+        """
+        if not paths.params.is_file():
+            return cls()
+        from sketch2color.config import load_params
+
+        try:
+            params = load_params(paths.params)
+        except ConfigError as exc:
+            report(f"note: ignoring {paths.params} ({exc}); using default settings")
+            return cls()
+        return cls(params.evaluate.inference_mode, params.fetch.safety.max_image_pixels)
+
+
+def choose_backend(
+    model: Path | None,
+    paths: ProjectPaths,
+    mode: InferenceMode | None,
+    report: Report,
+    default_mode: InferenceMode = "eval",
+) -> Backend:
+    """The model to use: ``model`` if given, else the fastest usable export, else the Keras model.
+
+    ``mode`` is what the user asked for (None: ``default_mode``, the project's
+    ``evaluate.inference_mode``). An exported format is skipped (with a note)
+    when that mode differs from the one it was exported with, or when it does
+    not load.
+    """
+    info = ExportInfo.discover(paths)
+    wanted = mode or default_mode
+    if model is not None:
+        kind = model_format(model)
+        if kind != "keras" and mode is not None and mode != info.inference_mode:
+            raise ColorizeError(
+                f"--inference-mode {mode}: {model} is an exported {kind} model whose inference mode "
+                f"was fixed at export ({info.inference_mode}); use a .keras model to choose the mode"
+            )
+        return open_model(model, wanted, info.image_size)
+    unusable: list[str] = []
+    for kind, path in exported_candidates(paths, info, report):
+        if kind != "keras" and wanted != info.inference_mode:
+            report(f"note: skipping {path}: exported with inference mode {info.inference_mode}, {wanted} asked")
+            continue
+        try:
+            return open_model(path, wanted, info.image_size)
+        except ModelLoadError as exc:
+            if kind == "keras":
+                raise
+            report(f"warning: {exc}; trying the next format")
+            unusable.append(str(path))
+    raise ModelLoadError(
+        f"no trained generator found under {paths.models} (looked for models/export/ and "
+        f"models/generator.keras{'; unusable: ' + ', '.join(unusable) if unusable else ''}); "
+        "run `dvc repro` first or pass --model PATH"
+    )
