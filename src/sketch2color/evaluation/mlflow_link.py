@@ -10,11 +10,15 @@ own outputs (``metrics/*.json``, images, exported models) are what DVC
 tracks. So nothing here ever raises. When the record file is missing, the
 store cannot be reached or the run is not in it, one warning says why and
 the stage goes on; each later call that fails also warns, once per call.
+
+The record file and the run lookup are the tracking package's
+(:mod:`sketch2color.tracking.record`, :mod:`sketch2color.tracking.lookup`);
+they are imported when first used, so importing this module stays free of
+MLflow for a stage that never reaches the store.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +28,15 @@ from sketch2color.paths import ProjectPaths
 
 log = logging.getLogger(__name__)
 
-RUN_RECORD_FILE = "mlflow_run.json"
-
 
 @dataclass(frozen=True)
 class TrainingRunRecord:
-    """What the train stage wrote to ``models/mlflow_run.json``."""
+    """The part of ``models/mlflow_run.json`` that the later stages use.
+
+    Not :class:`sketch2color.tracking.record.RunRecord`, which needs every
+    field: a record that names only a ``run_id`` (hand-written, or from an
+    older train stage) must still link the results to that run.
+    """
 
     run_id: str
     tracking_uri: Optional[str]
@@ -39,13 +46,15 @@ class TrainingRunRecord:
 
 def read_run_record(paths: ProjectPaths) -> TrainingRunRecord | None:
     """The training's run record, or None (with a warning) when there is no usable one."""
-    path = paths.models / RUN_RECORD_FILE
+    from sketch2color.tracking.record import load_record, run_record_path
+
+    path = run_record_path(paths)
     if not path.is_file():
         log.warning("MLflow: %s not found (was the model trained by the train stage?); "
                     "results are written locally only", path)
         return None
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = load_record(path)
         run_id = str(raw["run_id"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("MLflow: %s is unreadable or has no run_id (%s: %s); "
@@ -80,11 +89,11 @@ class TrainingRunLink:
             return None
         uri = "?"
         try:
+            from sketch2color.tracking.lookup import get_run
             from sketch2color.tracking.store import (
                 apply_client_defaults,
                 check_reachable,
                 resolve_tracking_uri,
-                retry_when_locked,
                 sqlite_db_path,
             )
 
@@ -100,7 +109,7 @@ class TrainingRunLink:
             from mlflow import MlflowClient
 
             client = MlflowClient(tracking_uri=uri)
-            retry_when_locked(lambda: client.get_run(record.run_id), "finding the training run")
+            get_run(client, record.run_id)
         except Exception as exc:  # noqa: BLE001 - any failure means "log locally only"
             hint = ""
             if record.tracking_uri and record.tracking_uri != uri:
@@ -152,8 +161,10 @@ class TrainingRunLink:
         """Tag the registered model version that the train stage created, if any."""
         name, version = self.record.registered_model_name, self.record.registered_model_version
         if not name or not version:
+            from sketch2color.tracking.record import RUN_RECORD_NAME
+
             log.warning("MLflow: %s names no registered model version; not tagging one",
-                        RUN_RECORD_FILE)
+                        RUN_RECORD_NAME)
             return False
         from sketch2color.tracking.store import retry_when_locked
 

@@ -15,22 +15,19 @@ The contract with the training loop:
 
 sqlite stores shared by parallel experiments are handled by
 :mod:`sketch2color.tracking.store` (file lock for one-off steps, retries on
-"database is locked").
+"database is locked"). The run record file is :mod:`~sketch2color.tracking.record`,
+the tags that identify a run :mod:`~sketch2color.tracking.identity`, and
+logging and registering the generator :mod:`~sketch2color.tracking.registry`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import importlib.metadata
-import json
 import logging
 import os
 import re
-import subprocess
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
@@ -44,6 +41,10 @@ from mlflow.exceptions import MlflowException
 from sketch2color import atomic
 from sketch2color.config import Params
 from sketch2color.paths import ProjectPaths
+from sketch2color.tracking.identity import default_run_name, git_commit, params_hash
+from sketch2color.tracking.lookup import active_run_id, find_run
+from sketch2color.tracking.record import RUN_RECORD_NAME, RunRecord, run_record_path
+from sketch2color.tracking.registry import GENERATOR_ARTIFACT_NAME, generator_signature, log_and_register
 from sketch2color.tracking.store import (
     TrackingUnavailable,
     apply_client_defaults,
@@ -57,12 +58,26 @@ from sketch2color.tracking.store import (
 if TYPE_CHECKING:
     import keras
 
+__all__ = [
+    # Defined elsewhere in the package; the train stage and tests import them from here.
+    "GENERATOR_ARTIFACT_NAME",
+    "RUN_RECORD_NAME",
+    "RunRecord",
+    "default_run_name",
+    "git_commit",
+    "params_hash",
+    "run_record_path",
+    # This module's own.
+    "IMAGES_ARTIFACT_FOLDER",
+    "PARAMS_PER_BATCH",
+    "PAUSE_AFTER_FAILURE_S",
+    "TrainingRun",
+]
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-RUN_RECORD_NAME = "mlflow_run.json"
-GENERATOR_ARTIFACT_NAME = "generator"
 IMAGES_ARTIFACT_FOLDER = "images"  # where MLflow's log_image(key=..., step=...) puts its files
 # MLflow accepts at most 100 params in one log_batch call.
 PARAMS_PER_BATCH = 100
@@ -72,87 +87,6 @@ PAUSE_AFTER_FAILURE_S = 30.0
 # Errors that say "your request is wrong", not "the store is gone": a bad key
 # is reported and dropped, but does not pause the logging of everything else.
 _REQUEST_ERROR_CODES = {"INVALID_PARAMETER_VALUE", "BAD_REQUEST"}
-
-
-# ---------------------------------------------------------------- run record
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """What later stages (evaluate, export) and a resumed training need to find the run.
-
-    Written to ``models/mlflow_run.json``.
-    """
-
-    run_id: str
-    experiment_id: str
-    experiment_name: str
-    tracking_uri: str
-    run_name: str
-    params_hash: str
-    git_commit: str
-    resumed: bool
-    registered_model_name: str
-    registered_model_version: int | None = None
-    logged_model_uri: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def read(cls, path: Path) -> "RunRecord | None":
-        """The record at ``path``, or None if it is missing or not a record (warned)."""
-        try:
-            raw = json.loads(Path(path).read_text(encoding="utf-8"))
-            names = {f.name for f in dataclasses.fields(cls)}
-            return cls(**{k: v for k, v in raw.items() if k in names})
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, TypeError) as exc:
-            log.warning("MLflow: ignoring unreadable run record %s (%s)", path, exc)
-            return None
-
-
-def run_record_path(paths: ProjectPaths) -> Path:
-    return paths.models / RUN_RECORD_NAME
-
-
-# ---------------------------------------------------------------- identity
-
-
-def params_hash(params: Params) -> str:
-    """sha256 of the sorted, flattened params: equal hashes, equal configuration."""
-    text = json.dumps(params.to_flat_dict(), sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def git_commit(folder: Path) -> str:
-    """HEAD of the git checkout at ``folder``, or "unknown" (no git, no repo, no commit)."""
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=folder, capture_output=True, text=True, timeout=10, check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return result.stdout.strip() or "unknown"
-
-
-def default_run_name() -> str:
-    return f"train-{datetime.now():%Y%m%d-%H%M%S}"
-
-
-def _generator_pip_requirements() -> list[str]:
-    """Explicit pins: inferring them costs MLflow 5-6 s of import tracing per log."""
-    import keras
-
-    try:
-        tensorflow = f"tensorflow-cpu=={importlib.metadata.version('tensorflow-cpu')}"
-    except importlib.metadata.PackageNotFoundError:  # e.g. the [gpu] extra
-        import tensorflow as tf
-
-        tensorflow = f"tensorflow=={tf.__version__}"
-    return [tensorflow, f"keras=={keras.__version__}"]
 
 
 # ---------------------------------------------------------------- what was lost
@@ -359,36 +293,15 @@ class TrainingRun:
         generator's prediction on it. Returns the new version, or None when
         the store failed (warned, counted).
         """
-        from mlflow.models import infer_signature
-        import mlflow.keras
-
-        example = np.asarray(example_sketch, dtype=np.float32)
-        if example.ndim == 3:
-            example = example[np.newaxis]
-        prediction = np.asarray(generator(example, training=False))
-        signature = infer_signature(example, prediction)
+        signature = generator_signature(generator, example_sketch)
         name = self._record.registered_model_name
         what = f"the generator model (registered as '{name}')"
 
-        def log_and_register() -> tuple[str, int]:
+        def log_to_this_run() -> tuple[str, int]:
             self._ensure_active()
-            with store_lock(self.tracking_uri):
-                info = retry_when_locked(
-                    lambda: mlflow.keras.log_model(
-                        generator,
-                        name=GENERATOR_ARTIFACT_NAME,
-                        signature=signature,
-                        pip_requirements=_generator_pip_requirements(),
-                    ),
-                    "logging the generator",
-                )
-                version = retry_when_locked(
-                    lambda: mlflow.register_model(info.model_uri, name),
-                    f"registering '{name}'",
-                )
-            return info.model_uri, int(version.version)
+            return log_and_register(generator, signature, name, self.tracking_uri)
 
-        outcome = self._attempt(log_and_register, what,
+        outcome = self._attempt(log_to_this_run, what,
                                 lambda: self._not_logged.other.append(what), retry=False)
         if outcome is None:
             return None
@@ -481,7 +394,7 @@ class TrainingRun:
         """Clear MLflow's active run. end_run also re-sends the status: when the
         store is known to be down, send it without HTTP retries, so a dead
         server does not add its retry time to the end of training."""
-        active = _active_run_id()
+        active = active_run_id()
         if active != self.run_id:
             return
         store_down = time.monotonic() < self._paused_until
@@ -501,7 +414,7 @@ class TrainingRun:
 
     def _ensure_active(self) -> None:
         """Model logging attaches to MLflow's active run, so that must be this one."""
-        active = _active_run_id()
+        active = active_run_id()
         if active is None:
             mlflow.start_run(run_id=self.run_id)
         elif active != self.run_id:
@@ -545,7 +458,7 @@ def _open_run(
 ) -> tuple[Any, bool]:
     """Reopen ``resume_run_id`` if the store has it (live), else start a new run."""
     if resume_run_id:
-        existing = _find_run(client, resume_run_id)
+        existing = find_run(client, resume_run_id)
         if existing is not None:
             run = retry_when_locked(lambda: mlflow.start_run(run_id=resume_run_id),
                                     f"reopening run {resume_run_id}")
@@ -557,16 +470,6 @@ def _open_run(
         "starting a run",
     )
     return run, False
-
-
-def _find_run(client: MlflowClient, run_id: str) -> Any | None:
-    try:
-        run = retry_when_locked(lambda: client.get_run(run_id), f"looking up run {run_id}")
-    except MlflowException as exc:
-        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-            return None
-        raise
-    return None if run.info.lifecycle_stage == "deleted" else run
 
 
 def _log_params(client: MlflowClient, run_id: str, params: Params) -> None:
@@ -581,14 +484,8 @@ def _param_text(value: Any) -> str:
     return "null" if value is None else str(value)
 
 
-def _active_run_id() -> str | None:
-    """The id of MLflow's active run in this process (a local lookup, no store call)."""
-    active = mlflow.active_run()
-    return active.info.run_id if active is not None else None
-
-
 def _end_quietly(run_id: str, status: str) -> None:
-    if _active_run_id() == run_id:
+    if active_run_id() == run_id:
         try:
             mlflow.end_run(status)
         except Exception:  # noqa: BLE001 - the original error is what matters
