@@ -7,6 +7,7 @@ missing file, an unreachable server), not bugs.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -30,6 +31,21 @@ class ConfigError(Sketch2ColorError):
 
 class DataError(Sketch2ColorError):
     """Input data that cannot be used as a whole (one bad file is never this)."""
+
+
+class DamagedShardError(DataError):
+    """A TFRecord shard that is truncated or corrupted, named with what to rerun.
+
+    A DataError although it is one file: a shard is not one raw image among
+    thousands but a stage's output, and a reader that must see all of it
+    (training plans its steps from the record count and fingerprints the
+    data) cannot go on without it.
+    """
+
+    def __init__(self, path: Path, reason: str, remedy: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{path}: damaged TFRecord shard ({reason}); {remedy}")
 
 
 class UnsafeArchiveError(DataError):

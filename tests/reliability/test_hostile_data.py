@@ -8,6 +8,12 @@ crashes, and nothing is written outside the project folder (a sentinel folder
 beside it, and the rest of the temporary folder, stay as they were). Sources
 with nothing usable in them stop with an error naming the file or folder and
 leave the previous data/raw untouched.
+
+Damaged TFRecord shards (cut short, or with a flipped byte) further down the
+pipeline are named too: train stops before building a model, with the shard's
+path and the command that writes it again; evaluate skips the rest of a
+damaged test shard, names it in eval.json and its warning, and still scores
+the intact records.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import json
 import os
 import socket
 import stat
+import struct
 import subprocess
 import sys
 import tarfile
@@ -35,10 +42,12 @@ from PIL import Image
 
 from sketch2color.config import params_from_dict
 from sketch2color.data.fetch import REPORT_NAME, fetch
-from sketch2color.data.shards import find_shards, iterate_pairs
+from sketch2color.data.shards import find_shards, iterate_pairs, write_shards
 from sketch2color.data.split import SPLITS, split_dataset
-from sketch2color.errors import DataError, UnsafeArchiveError
+from sketch2color.errors import DamagedShardError, DataError, UnsafeArchiveError
 from sketch2color.paths import ProjectPaths
+
+from tiny_training import SIZE as TRAIN_SIZE, pair, tiny_train_params, write_tiny_project
 
 from .hostile_files import (
     MAX_MEMBER_BYTES,
@@ -190,10 +199,10 @@ def stage_env() -> dict[str, str]:
     return env
 
 
-def run_stage_script(stage: str, project: Path) -> subprocess.CompletedProcess:
+def run_stage_script(stage: str, project: Path, **env: str) -> subprocess.CompletedProcess:
     """``python stages/<stage>.py`` as DVC runs it: from the project folder, params.yaml there."""
     return subprocess.run([sys.executable, str(REPO / "stages" / f"{stage}.py")], cwd=project,
-                          env=stage_env(), capture_output=True, text=True, timeout=300)
+                          env={**stage_env(), **env}, capture_output=True, text=True, timeout=300)
 
 
 def test_mixed_hostile_zip_through_the_stage_scripts(ws):
@@ -454,3 +463,138 @@ def test_colour_folder_of_every_format_and_bad_file(ws):
         assert entry.reason in reasons[name], (name, reasons[name])
     assert "max_image_pixels" in reasons["bad/train/bad/bomb_100mpx.png"]
     ws.assert_nothing_written_outside()
+
+
+# ---------------------------------------------------------------- damaged TFRecord shards
+
+
+def record_spans(path: Path) -> list[tuple[int, int]]:
+    """(start, end) of each record: 8-byte length, 4-byte CRC, the data, 4-byte CRC."""
+    data, spans, offset = path.read_bytes(), [], 0
+    while offset < len(data):
+        (length,) = struct.unpack_from("<Q", data, offset)
+        spans.append((offset, offset + 16 + length))
+        offset += 16 + length
+    return spans
+
+
+def cut_inside_a_record(path: Path) -> int:
+    """Cut the last record short; return how many records before it are intact."""
+    spans = record_spans(path)
+    start, end = spans[-1]
+    path.write_bytes(path.read_bytes()[: (start + end) // 2])
+    return len(spans) - 1
+
+
+def cut_inside_a_header(path: Path) -> int:
+    """Keep one whole record and 5 bytes of the next header: TensorFlow reads that as the end."""
+    _, end = record_spans(path)[0]
+    path.write_bytes(path.read_bytes()[: end + 5])
+    return 1
+
+
+def flip_a_byte(path: Path) -> int:
+    """Flip one byte inside the second record's data (its CRC no longer matches)."""
+    start, end = record_spans(path)[1]
+    data = bytearray(path.read_bytes())
+    data[(start + end) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    return 1
+
+
+DAMAGE = [cut_inside_a_record, cut_inside_a_header, flip_a_byte]
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=[d.__name__ for d in DAMAGE])
+def test_a_damaged_training_shard_is_named_before_training_starts(tmp_path, damage):
+    from sketch2color.training.dataset import ShardSource
+
+    paths = write_tiny_project(tmp_path / "project", train_pairs=16)
+    shards = find_shards(paths.augmented, "train")
+    damage(shards[1])
+    with pytest.raises(DamagedShardError) as raised:
+        ShardSource(shards, TRAIN_SIZE, global_batch=4, shuffle_buffer=8, seed=1, cache=False)
+    message = str(raised.value)
+    assert str(shards[1]) in message and str(shards[0]) not in message
+    assert "damaged TFRecord shard" in message and "dvc repro -f -s augment" in message
+
+
+def test_the_train_stage_names_a_truncated_shard_and_writes_nothing(tmp_path):
+    """End to end through stages/train.py: one line naming the shard, exit 1, no model, no run."""
+    paths = write_tiny_project(tmp_path / "project", train_pairs=16)
+    (paths.root / "params.yaml").write_text(yaml.safe_dump(tiny_train_params()))
+    damaged = find_shards(paths.augmented, "train")[1]
+    cut_inside_a_record(damaged)
+
+    run = run_stage_script("train", paths.root,
+                           MLFLOW_TRACKING_URI=f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}")
+
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    error = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and str(damaged) in error[0], run.stderr
+    assert "truncated record" in error[0] and "dvc repro -f -s augment" in error[0]
+    assert not (paths.models / "generator.keras").exists()
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+def inverting_generator(size: int):
+    """x -> -x: a real saved Keras generator that evaluate can load, in a second."""
+    import keras
+
+    sketch = keras.Input((size, size, 3), name="sketch")
+    colour = keras.layers.Conv2D(3, 1, use_bias=False, name="invert")(sketch)
+    model = keras.Model(sketch, colour)
+    model.get_layer("invert").set_weights([-np.eye(3, dtype=np.float32).reshape(1, 1, 3, 3)])
+    return model
+
+
+def evaluate_project(root: Path, test_pairs: int = 8) -> ProjectPaths:
+    """data/split with two test shards and one train shard, and a generator to score."""
+    paths = ProjectPaths(root)
+    write_shards([pair(i, IMAGE_SIZE) for i in range(test_pairs)], paths.split, "test", 2)
+    write_shards([pair(100 + i, IMAGE_SIZE) for i in range(3)], paths.split, "train", 1)
+    paths.models.mkdir(parents=True)
+    inverting_generator(IMAGE_SIZE).save(paths.models / "generator.keras")
+    return paths
+
+
+@pytest.fixture
+def evaluate_params(tmp_path, monkeypatch):
+    """Evaluate's params; MLflow pointed at a store nobody uses (there is no training run)."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{(tmp_path / 'none.db').as_posix()}")
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    return params_from_dict({"data": {"image_size": IMAGE_SIZE},
+                             "evaluate": {"batch_size": 3, "sample_rows": 2}})
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=[d.__name__ for d in DAMAGE])
+def test_evaluate_names_a_damaged_test_shard_and_scores_the_intact_records(tmp_path, caplog,
+                                                                             evaluate_params, damage):
+    from sketch2color.evaluation.stage import evaluate_stage
+
+    paths = evaluate_project(tmp_path / "project")
+    damaged = find_shards(paths.split, "test")[1]
+    kept = damage(damaged)
+
+    with caplog.at_level("WARNING"):
+        evaluate_stage(evaluate_params, paths)
+
+    report = read_json(paths.metrics / "eval.json")
+    assert [(s["path"], s["records_kept"]) for s in report["skipped_shards"]] == [(damaged.name, kept)]
+    assert report["test_images"] == 4 + kept  # shard 0 whole, shard 1 up to the damage
+    warning = [r.getMessage() for r in caplog.records if str(damaged) in r.getMessage()]
+    assert len(warning) == 1 and "dvc repro -f -s split" in warning[0]
+
+
+def test_evaluate_names_a_damaged_train_split_shard(tmp_path, evaluate_params):
+    """The mean-colour baseline needs the whole train split: a damaged shard there is an error."""
+    from sketch2color.evaluation.stage import evaluate_stage
+
+    paths = evaluate_project(tmp_path / "project")
+    damaged = find_shards(paths.split, "train")[0]
+    flip_a_byte(damaged)
+    with pytest.raises(DamagedShardError) as raised:
+        evaluate_stage(evaluate_params, paths)
+    assert str(damaged) in str(raised.value) and "dvc repro -f -s split" in str(raised.value)
+    assert not (paths.metrics / "eval.json").exists()

@@ -45,7 +45,13 @@ import numpy as np
 
 from sketch2color import atomic
 from sketch2color.config import AugmentConfig, Params
-from sketch2color.data.shards import Pair, find_shards, iterate_pairs, shard_paths, write_shards
+from sketch2color.data.shards import (
+    Pair,
+    find_shards,
+    iterate_intact_pairs,
+    shard_paths,
+    write_shards,
+)
 from sketch2color.errors import DataError
 from sketch2color.image_io import write_rgb
 from sketch2color.paths import ProjectPaths
@@ -199,28 +205,6 @@ def write_preview(grid: np.ndarray, target: Path) -> None:
 # ---------------------------------------------------------------- the stage
 
 
-def _read_training_pairs(sources: Sequence[Path], skipped: list[dict]) -> Iterator[Pair]:
-    """Pairs from every readable shard, in order; a damaged shard is reported, not fatal.
-
-    Records before the damage in a shard are kept (they were read intact);
-    the rest of that shard is skipped and listed in ``skipped``.
-    """
-    import tensorflow as tf
-    from google.protobuf.message import DecodeError
-
-    for path in sources:
-        read = 0
-        try:
-            for pair in iterate_pairs([path]):
-                read += 1
-                yield pair
-        except (tf.errors.OpError, DecodeError, ValueError, KeyError, IndexError) as exc:
-            lines = str(exc).strip().splitlines()
-            reason = f"{type(exc).__name__}: {lines[0] if lines else 'unreadable record'}"
-            log.warning("skipping the rest of %s after %d records: %s", path, read, reason)
-            skipped.append({"path": str(path), "records_kept": read, "reason": reason})
-
-
 def _remove_stale_shards(folder: Path, keep: Sequence[Path]) -> None:
     """Delete train shards of an earlier, different shard count, which a glob would still find."""
     wanted = {p.resolve() for p in keep}
@@ -241,7 +225,7 @@ def augment_stage(params: Params, paths: ProjectPaths) -> None:
         raise DataError(f"no training shards ({SPLIT}-*.tfrecord) in {paths.split}; "
                         "run the split stage first")
     skipped: list[dict] = []
-    pairs = _read_training_pairs(sources, skipped)
+    pairs = iterate_intact_pairs(sources, skipped)  # damaged shards: reported, not fatal
     first = next(pairs, None)
     if first is None:
         detail = f" ({len(skipped)} damaged shard(s): {skipped})" if skipped else ""

@@ -7,14 +7,11 @@ on this small module, not on the whole evaluate stage.
 from __future__ import annotations
 
 import itertools
-import logging
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from sketch2color.data.shards import Pair, iterate_pairs
+from sketch2color.data.shards import Pair, iterate_intact_pairs
 from sketch2color.errors import DataError, Sketch2ColorError
-
-log = logging.getLogger(__name__)
 
 GENERATOR_FILE = "generator.keras"
 
@@ -33,29 +30,23 @@ def read_pairs(shards: Sequence[Path], image_size: int, skipped: list[dict]) -> 
     """Pairs from every readable shard, in order; a damaged shard is reported, not fatal.
 
     The records before the damage are kept; the rest of that shard is listed
-    in ``skipped`` (and in eval.json), and the other shards are still read.
+    in ``skipped`` (and in eval.json, by file name), and the other shards are
+    still read: scores over the intact records are still worth having.
     Records of another size mean data/split is stale: that is fatal, with a
     message saying what to rerun.
     """
-    import tensorflow as tf
-    from google.protobuf.message import DecodeError
-
     for path in shards:
-        read = 0
-        try:
-            for pair in iterate_pairs([path]):
-                if pair.sketch.shape != (image_size, image_size, 3):
-                    raise DataError(
-                        f"{path}: records are {pair.sketch.shape[0]} px but data.image_size is "
-                        f"{image_size}: data/split is stale; rerun the split stage"
-                    )
-                read += 1
-                yield pair
-        except (tf.errors.OpError, DecodeError, ValueError, KeyError, IndexError) as exc:
-            lines = str(exc).strip().splitlines()
-            reason = f"{type(exc).__name__}: {lines[0] if lines else 'unreadable record'}"
-            log.warning("skipping the rest of %s after %d records: %s", path, read, reason)
-            skipped.append({"path": path.name, "records_kept": read, "reason": reason})
+        for pair in iterate_intact_pairs([path], skipped, label=_file_name):
+            if pair.sketch.shape != (image_size, image_size, 3):
+                raise DataError(
+                    f"{path}: records are {pair.sketch.shape[0]} px but data.image_size is "
+                    f"{image_size}: data/split is stale; rerun the split stage"
+                )
+            yield pair
+
+
+def _file_name(path: Path) -> str:
+    return path.name
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:

@@ -27,7 +27,11 @@ import numpy as np
 
 from sketch2color import atomic
 from sketch2color.config import Params
-from sketch2color.data.shards import Pair, find_shards
+from sketch2color.data.shards import (
+    Pair,
+    find_shards,
+    shard_read_error,
+)
 from sketch2color.errors import DataError
 from sketch2color.evaluation import baselines, fid, samples
 from sketch2color.evaluation.metrics import PSNR_CAP_DB, MetricAccumulator, summaries_to_dict
@@ -64,7 +68,7 @@ def evaluate_stage(params: Params, paths: ProjectPaths) -> None:
     if not test_shards:
         raise DataError(f"no test shards (test-*.tfrecord) in {paths.split}: run the split stage "
                         "with split.test_fraction above 0 (or split.test_source: kaggle_val)")
-    mean_image = baselines.mean_colour_image(find_shards(paths.split, "train"), size)
+    mean_image = _mean_colour_image(find_shards(paths.split, "train"), size)
 
     started = time.perf_counter()
     skipped: list[dict] = []
@@ -101,6 +105,21 @@ def evaluate_stage(params: Params, paths: ProjectPaths) -> None:
 
 
 # ---------------------------------------------------------------- scoring
+
+
+def _mean_colour_image(train_shards: Sequence[Path], size: int) -> np.ndarray:
+    """The mean-colour baseline, failing with the shard's name if data/split/train is damaged.
+
+    Unlike a damaged test shard (skipped and reported: the intact test records
+    still score the model), a baseline silently computed over part of the
+    train split would not be the baseline eval.json says it is.
+    """
+    import tensorflow as tf
+
+    try:
+        return baselines.mean_colour_image(train_shards, size)
+    except tf.errors.OpError as exc:
+        raise shard_read_error(train_shards, exc, "the train split") from None
 
 
 class PredictionStore:

@@ -20,16 +20,43 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from sketch2color.data.shards import image_size_of, iterate_pairs, parse_record, to_model_range
+from sketch2color.data.shards import (
+    damage_reason,
+    damaged_shard_error,
+    framing_damage,
+    image_size_of,
+    iterate_intact_pairs,
+    parse_record,
+    shard_read_error,
+    to_model_range,
+)
 from sketch2color.errors import DataError
 
 _MAX_PARALLEL_FILES = 8
 
 
 def count_records(files: Sequence[Path]) -> int:
-    """How many pairs the shards hold (read in parallel; nothing is decoded)."""
+    """How many pairs the shards hold (read in parallel; nothing is decoded).
+
+    This pass is also where a truncated or corrupted shard is caught, before
+    any model is built and with the file's name. It already reads every byte
+    through TensorFlow's reader, which checks each record's masked CRC32Cs in
+    C++, so the data check costs nothing extra and adds no work to the
+    per-epoch pipeline; the header walk before it (microseconds per record)
+    catches the one cut that reader takes for a clean end of file. The
+    fingerprint's md5 (checkpoints.compute_fingerprint) would be a worse place:
+    it runs later, skips shards whose size and mtime are unchanged, and
+    pure Python has no fast CRC32C for whole records.
+    """
+    for path in files:
+        reason = framing_damage(path)
+        if reason is not None:
+            raise damaged_shard_error(path, reason)
     dataset = tf.data.TFRecordDataset([str(f) for f in files], num_parallel_reads=_parallel_reads(files))
-    return int(dataset.reduce(np.int64(0), lambda count, _: count + 1).numpy())
+    try:
+        return int(dataset.reduce(np.int64(0), lambda count, _: count + 1).numpy())
+    except tf.errors.OpError as exc:
+        raise shard_read_error(files, exc, "the training shards") from None
 
 
 def check_image_size(files: Sequence[Path], image_size: int) -> None:
@@ -40,7 +67,7 @@ def check_image_size(files: Sequence[Path], image_size: int) -> None:
         except ValueError:
             continue  # an empty shard holds no size to disagree with
         except tf.errors.OpError as exc:
-            raise DataError(f"{path}: not a readable TFRecord shard ({exc.message})") from None
+            raise damaged_shard_error(path, damage_reason(exc)) from None
         if found != image_size:
             raise DataError(
                 f"{path}: holds {found}x{found} pairs but data.image_size is {image_size}; "
@@ -125,9 +152,14 @@ class ShardSource:
 
 
 def load_examples(files: Sequence[Path], count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``count`` pairs of the shards as uint8 (sketches, colours), for validation figures."""
+    """The first ``count`` pairs of the shards as uint8 (sketches, colours), for validation figures.
+
+    A damaged shard here (data/split/val) is skipped with a warning naming it,
+    not fatal: the figure only illustrates training, and with no pairs left
+    the caller falls back to training pairs.
+    """
     sketches, colours = [], []
-    for pair in iterate_pairs(list(files)):
+    for pair in iterate_intact_pairs(list(files), []):
         if len(sketches) == count:
             break
         sketches.append(pair.sketch)
