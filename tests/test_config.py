@@ -34,6 +34,8 @@ def test_repo_params_load_and_cover_every_section():
         ({"train": {"epochs": 2.5}}, "train.epochs", "an integer"),
         ({"train": {"xla": "yes"}}, "train.xla", "true or false"),
         ({"train": {"norm": "layer"}}, "train.norm", "'batch', 'instance'"),
+        ({"train": {"mixed_precision": "yes"}}, "train.mixed_precision", "true or false, or one of 'auto'"),
+        ({"train": {"mixed_precision": 1}}, "train.mixed_precision", "true or false, or one of 'auto'"),
         ({"data": {"image_size": 100}}, "data.image_size", "power of two"),
         ({"data": {"image_size": 8}}, "data.image_size", "power of two"),
         ({"split": {"val_fraction": 0.6, "test_fraction": 0.5}}, "split.test_fraction", "below 1"),
@@ -67,6 +69,11 @@ def test_defaults_and_overrides_are_typed():
     assert params.train.epochs == 3
     assert params.data.image_size == 64
     assert params.export.formats == ("savedmodel", "tflite_float32", "tflite_float16")
+
+
+@pytest.mark.parametrize("value", [True, False, "auto"])
+def test_mixed_precision_takes_a_bool_or_auto(value):
+    assert params_from_dict({"train": {"mixed_precision": value}}).train.mixed_precision is value
 
 
 def test_missing_and_malformed_files_are_named(tmp_path):

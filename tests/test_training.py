@@ -25,6 +25,7 @@ from sketch2color.errors import ConfigError, Sketch2ColorError
 from sketch2color.training.checkpoints import LATEST_FILE
 from sketch2color.training.dataset import ShardSource
 from sketch2color.training.loop import INJECT_NAN_ENV, make_train_step, prepare_training, run_training
+from sketch2color.training.precision import FLOAT32_POLICY, training_policy
 from sketch2color.training.schedule import ConstantThenLinearDecay, learning_rate_schedule
 from sketch2color.training.state import build_training_state
 from sketch2color.training.strategy import make_strategy
@@ -220,6 +221,19 @@ def test_other_params_or_data_start_afresh_and_clear_old_checkpoints(tmp_path):
     write_shards([pair(500 + i) for i in range(16)], paths.augmented, "train", 2)
     plan = prepare_training(tiny_params(epochs=1, lambda_l1=50.0), paths)
     assert plan.opened.resume is None and "training data" in plan.opened.reason
+
+
+def test_checkpoints_resume_only_under_the_precision_they_were_trained_in(tmp_path):
+    """``auto`` is hashed as what it resolves to here: float32 checkpoints resume under it only
+    where it means float32, and never under forced mixed precision (other optimiser state)."""
+    paths = write_tiny_project(tmp_path)
+    _train(paths, tiny_params(epochs=1, mixed_precision=False))
+    auto = prepare_training(tiny_params(epochs=1, mixed_precision="auto"), paths)
+    assert (auto.opened.resume is not None) == (training_policy("auto") == FLOAT32_POLICY)
+
+    _train(paths, tiny_params(epochs=1, mixed_precision=False))
+    forced = prepare_training(tiny_params(epochs=1, mixed_precision=True), paths)
+    assert forced.opened.resume is None and "other params" in forced.opened.reason
 
 
 def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):

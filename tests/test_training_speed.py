@@ -9,10 +9,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from sketch2color.config import params_from_dict
 from sketch2color.training.allocator import keep_freed_memory
 from sketch2color.training.fused_adam import FusedAdam
-from sketch2color.training.precision import BFLOAT16_POLICY, FLOAT16_POLICY, mixed_policy
-from sketch2color.training.schedule import ConstantThenLinearDecay
+from sketch2color.training.precision import (
+    BFLOAT16_POLICY,
+    FLOAT16_POLICY,
+    FLOAT32_POLICY,
+    hardware_computes_16bit,
+    mixed_policy,
+    training_policy,
+)
+from sketch2color.training.schedule import ConstantThenLinearDecay, learning_rate_schedule
+from sketch2color.training.state import build_training_state
 
 
 def _train(optimizer_class, steps: int = 25):
@@ -69,3 +78,19 @@ def test_mixed_precision_is_float16_on_gpus_and_bfloat16_only_on_cpus_that_compu
         cpuinfo = Path("/proc/cpuinfo")
         flags = cpuinfo.read_text() if cpuinfo.is_file() else ""
         assert (policy == BFLOAT16_POLICY) == ("avx512_bf16" in flags or "amx_bf16" in flags)
+
+
+def test_auto_precision_trains_in_16bit_only_where_the_hardware_computes_it():
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text() if cpuinfo.is_file() else ""
+    native = bool(tf.config.list_physical_devices("GPU")) or "avx512_bf16" in flags or "amx_bf16" in flags
+    assert hardware_computes_16bit() == native
+    assert training_policy(False) == FLOAT32_POLICY
+    assert training_policy(True) == mixed_policy()
+
+    config = params_from_dict({"train": {"mixed_precision": "auto", "ngf": 4, "ndf": 4}}).train
+    state = build_training_state(config, 32, learning_rate_schedule(2e-4, 1, 0, 10))
+    scaled = isinstance(state.generator_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert scaled == native
+    skip_connection = state.generator.get_layer("skip_1")
+    assert skip_connection.dtype_policy.name == (mixed_policy() if native else FLOAT32_POLICY)

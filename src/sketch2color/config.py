@@ -190,6 +190,9 @@ class AugmentConfig:
 
 Norm = Literal["batch", "instance"]
 Strategy = Literal["auto", "one_device", "mirrored", "multi_worker"]
+# true, false, or "auto": on where the hardware computes a 16-bit type natively
+# (see sketch2color.training.precision).
+MixedPrecision = Union[bool, Literal["auto"]]
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     d_loss_factor: float = 0.5
     xla: bool = False
-    mixed_precision: bool = False
+    mixed_precision: MixedPrecision = False
     strategy: Strategy = "auto"
     shuffle_buffer: int = 2048
     cache_dataset: bool = True
@@ -372,8 +375,7 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
         args = get_args(hint)
         if value is None and type(None) in args:
             return None
-        inner = [a for a in args if a is not type(None)]
-        return _coerce(inner[0], value, key)
+        return _coerce_first_match([a for a in args if a is not type(None)], value, key)
     if origin is tuple:
         if not isinstance(value, (list, tuple)):
             raise ConfigError(key, value, "a list")
@@ -401,6 +403,17 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
             raise ConfigError(key, value, "a string")
         return value
     raise TypeError(f"unsupported config type {hint!r} for {key}")  # a bug in this module
+
+
+def _coerce_first_match(hints: list[Any], value: Any, key: str) -> Any:
+    """The value as the first union member that accepts it; else one error listing every form."""
+    failures = []
+    for hint in hints:
+        try:
+            return _coerce(hint, value, key)
+        except ConfigError as error:
+            failures.append(error.allowed)
+    raise ConfigError(key, value, ", or ".join(failures))
 
 
 def _join(where: str, name: str) -> str:

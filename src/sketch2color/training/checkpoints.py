@@ -43,6 +43,7 @@ from sketch2color import atomic
 from sketch2color.config import Params
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.training import faults
+from sketch2color.training.precision import training_policy
 from sketch2color.training.state import TrainingState
 
 log = logging.getLogger(__name__)
@@ -113,8 +114,15 @@ class Fingerprint:
 
 
 def training_params(params: Params) -> dict[str, Any]:
-    """The params that decide what is learned (hashed into the fingerprint)."""
+    """The params that decide what is learned (hashed into the fingerprint).
+
+    ``mixed_precision`` enters as the policy it resolves to on this machine,
+    not as written: ``auto`` means float32 on one machine and bfloat16 on
+    another, and a mixed run's checkpoints hold loss-scale state a float32
+    run has not, so moving checkpoints between the two starts afresh.
+    """
     train = {k: v for k, v in dataclasses.asdict(params.train).items() if k not in OPERATIONAL_TRAIN_KEYS}
+    train["mixed_precision"] = training_policy(params.train.mixed_precision)
     return {
         "format": FORMAT_VERSION,
         "seed": params.seed,

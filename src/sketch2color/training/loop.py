@@ -53,6 +53,7 @@ from sketch2color.training import faults
 from sketch2color.training.checkpoints import CheckpointStore, OpenedStore
 from sketch2color.training.dataset import ShardSource, check_image_size, load_examples
 from sketch2color.training.history import METRIC_NAMES, HistoryRow, TrainHistory
+from sketch2color.training.precision import training_policy
 from sketch2color.training.schedule import ConstantThenLinearDecay, learning_rate_schedule
 from sketch2color.training.state import TrainingState, build_training_state
 from sketch2color.training.strategy import describe, is_chief, make_strategy
@@ -161,8 +162,9 @@ def prepare_training(
     chief = is_chief(strategy)
     store = CheckpointStore(paths.models / "checkpoints", config.keep_checkpoints, writable=chief)
     opened = store.open(params, train_files)
-    log.info("train: %d pairs, %d steps per epoch, %d epochs on %s; %s",
-             source.examples, source.steps_per_epoch, config.epochs, describe(strategy), opened.reason)
+    log.info("train: %d pairs, %d steps per epoch, %d epochs on %s in %s; %s",
+             source.examples, source.steps_per_epoch, config.epochs, describe(strategy),
+             training_policy(config.mixed_precision), opened.reason)
     return TrainingPlan(params, paths, strategy, source, store, opened, sketches, targets, chief)
 
 

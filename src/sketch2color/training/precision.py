@@ -1,4 +1,4 @@
-"""Which reduced precision ``train.mixed_precision: true`` means on this machine.
+"""Which arithmetic ``train.mixed_precision`` (true, false or auto) means on this machine.
 
 Mixed precision keeps the weights in float32 and computes convolutions in a
 16-bit type, which pays only where the hardware multiplies that type natively:
@@ -11,6 +11,13 @@ Mixed precision keeps the weights in float32 and computes convolutions in a
 * any other CPU has no fast 16-bit arithmetic; float16 is kept there as it
   always was (correct, but slower than float32: leave mixed precision off).
 
+``auto`` (the default profile's setting) turns mixed precision on only where
+it pays, a GPU or a CPU with native bfloat16, and keeps float32 elsewhere, so
+one params.yaml trains at the hardware's best speed on a laptop, a Zen 4
+server and a GPU alike. The policy it resolved to is logged with the run and
+hashed into the checkpoint fingerprint: checkpoints of a float32 run and of a
+mixed one hold different optimiser state and never resume each other.
+
 bfloat16 has float32's exponent range, so it needs no loss scaling; the
 loss-scale optimiser is kept for it anyway (one code path, and its skipping of
 non-finite steps), at the cost of one pass over the gradients.
@@ -20,6 +27,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sketch2color.config import MixedPrecision
+
+FLOAT32_POLICY = "float32"
 FLOAT16_POLICY = "mixed_float16"
 BFLOAT16_POLICY = "mixed_bfloat16"
 NATIVE_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -46,3 +56,19 @@ def mixed_policy() -> str:
     if tf.config.list_physical_devices("GPU"):
         return FLOAT16_POLICY
     return BFLOAT16_POLICY if cpu_has_native_bfloat16() else FLOAT16_POLICY
+
+
+def hardware_computes_16bit() -> bool:
+    """True where mixed precision is faster than float32: a GPU, or a CPU with native bfloat16."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU")) or cpu_has_native_bfloat16()
+
+
+def training_policy(mixed_precision: MixedPrecision) -> str:
+    """The Keras dtype policy the models are built with for ``train.mixed_precision``."""
+    if mixed_precision is False:
+        return FLOAT32_POLICY
+    if mixed_precision == "auto" and not hardware_computes_16bit():
+        return FLOAT32_POLICY
+    return mixed_policy()

@@ -15,7 +15,7 @@ import tensorflow as tf
 from sketch2color.config import TrainConfig
 from sketch2color.model import build_discriminator, build_generator
 from sketch2color.training.fused_adam import FusedAdam
-from sketch2color.training.precision import mixed_policy
+from sketch2color.training.precision import FLOAT32_POLICY, training_policy
 from sketch2color.training.schedule import ConstantThenLinearDecay
 
 
@@ -59,7 +59,7 @@ def build_training_state(
     Call inside ``strategy.scope()``. Each optimiser gets its own schedule
     instance driven by its own update count; the two counts move together.
     """
-    dtype = mixed_policy() if config.mixed_precision else "float32"
+    dtype = training_policy(config.mixed_precision)
     generator = build_generator(image_size, config.ngf, config.norm, dtype=dtype)
     discriminator = build_discriminator(image_size, config.ndf, config.norm, dtype=dtype)
     optimizers = []
@@ -69,7 +69,7 @@ def build_training_state(
             beta_1=config.beta_1,
             name=name,
         )
-        if config.mixed_precision:
+        if dtype != FLOAT32_POLICY:
             # Scales the loss up before the float16 backward pass and the
             # gradients back down, skipping steps whose gradients overflow.
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
