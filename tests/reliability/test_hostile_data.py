@@ -27,12 +27,9 @@ import struct
 import subprocess
 import sys
 import tarfile
-import threading
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +44,8 @@ from sketch2color.data.split import SPLITS, split_dataset
 from sketch2color.errors import DamagedShardError, DataError, UnsafeArchiveError
 from sketch2color.paths import ProjectPaths
 
-from tiny_training import SIZE as TRAIN_SIZE, pair, tiny_train_params, write_tiny_project
+from helpers import serve_folder
+from tiny_training import SIZE as TRAIN_SIZE, RecordingTracker, pair, tiny_params, tiny_train_params, write_tiny_project
 
 from .hostile_files import (
     MAX_MEMBER_BYTES,
@@ -356,26 +354,13 @@ def test_split_of_only_bad_files_names_them_and_keeps_the_previous_split(ws):
 # ---------------------------------------------------------------- archives from a URL
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def served(ws, monkeypatch):
     """A local http server on 127.0.0.1 serving ws.inputs/served; never any real network."""
-    for name in [k for k in os.environ if "proxy" in k.lower()]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
     folder = ws.inputs / "served"
     folder.mkdir()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
-    thread.start()
-    yield folder, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_folder(folder, monkeypatch) as base:
+        yield folder, base
 
 
 def test_an_archive_whose_sha256_does_not_match_is_refused_by_the_stage(ws, served):
@@ -536,6 +521,21 @@ def test_the_train_stage_names_a_truncated_shard_and_writes_nothing(tmp_path):
     assert "truncated record" in error[0] and "dvc repro -f -s augment" in error[0]
     assert not (paths.models / "generator.keras").exists()
     assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_a_shard_damaged_while_training_runs_is_named(tmp_path):
+    """After the start-up check passed: the epoch's read fails, and the error still names the file."""
+    from sketch2color.training.loop import prepare_training, run_training
+
+    paths = write_tiny_project(tmp_path / "project", train_pairs=16)
+    plan = prepare_training(tiny_params(cache_dataset=False), paths)
+    damaged = find_shards(paths.augmented, "train")[1]
+    flip_a_byte(damaged)
+    with pytest.raises(DamagedShardError) as raised:
+        run_training(plan, RecordingTracker())
+    message = str(raised.value)
+    assert str(damaged) in message and "dvc repro -f -s augment" in message
+    plan.store.close()
 
 
 def inverting_generator(size: int):

@@ -27,7 +27,6 @@ an infinite loss) are in :mod:`sketch2color.training.faults`.
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import os
@@ -44,8 +43,9 @@ from tqdm import tqdm
 
 from sketch2color import atomic
 from sketch2color.config import Params
-from sketch2color.data.shards import find_shards, to_model_range
+from sketch2color.data.shards import find_shards, shard_read_error, to_model_range
 from sketch2color.errors import DataError, Sketch2ColorError
+from sketch2color.image_io import write_rgb
 from sketch2color.model import build_generator
 from sketch2color.model.losses import discriminator_loss, generator_losses, mean_probability
 from sketch2color.paths import ProjectPaths
@@ -339,7 +339,7 @@ class _Trainer:
         bar = tqdm(total=spe, initial=skip, desc=f"epoch {epoch + 1}/{config.epochs}", unit="step",
                    disable=not sys.stderr.isatty(), leave=True, dynamic_ncols=True)
         tick = time.perf_counter()
-        for batch in dataset:
+        for batch in _naming_damaged_shards(dataset, self.plan.source.files):
             poison = poisoned if self.step + 1 == self.inject_nan_at else clean
             values = {name: float(value) for name, value in self.step_fn(batch, poison).items()}
             seconds = time.perf_counter() - tick
@@ -451,17 +451,30 @@ def _validation_figure(plan: TrainingPlan, generator: keras.Model, epoch: int,
     figure = render_validation_figure(
         plan.validation_sketches, plan.validation_targets, np.asarray(predictions, np.float32), epoch=epoch
     )
-    _write_png(plan.paths.metrics / VALIDATION_FIGURE_FILE, figure)
+    write_rgb(figure, plan.paths.metrics / VALIDATION_FIGURE_FILE)
     if tracker is not None:
         tracker.log_image(VALIDATION_IMAGE_KEY, figure, step=epoch)
 
 
-def _write_png(path: Path, image: np.ndarray) -> None:
-    from PIL import Image
 
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    atomic.write_bytes(path, buffer.getvalue())
+
+def _naming_damaged_shards(dataset, files):
+    """The epoch's batches; a shard damaged since the start-up check is named, not an offset.
+
+    TensorFlow's DataLossError says where in a record the read failed, never
+    in which file. Only the fetch of the next batch is guarded, so the step
+    itself runs as before, and the shards are reread one by one only after a
+    failure, to find the one to name (see data.shards.shard_read_error).
+    """
+    batches = iter(dataset)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except tf.errors.DataLossError as exc:
+            raise shard_read_error(files, exc, "the training shards") from None
+        yield batch
 
 
 def _float32_copy(generator: keras.Model, params: Params) -> keras.Model:
