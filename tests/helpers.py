@@ -1,8 +1,14 @@
-"""Small builders shared by the tests: raw pair files and hostile files."""
+"""Small builders shared by the tests: raw pair files, an MLflow store, a local file server."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -27,3 +33,41 @@ def write_pair_png(path: Path, index: int, height: int = 32) -> Path:
 
 def write_raw_pairs(raw: Path, count: int, folder: str = "train", height: int = 32) -> list[Path]:
     return [write_pair_png(raw / folder / f"{i:04d}.png", i, height) for i in range(count)]
+
+
+def mlflow_store_with_run(root: Path, experiment: str):
+    """A real sqlite MLflow store under ``root`` holding one finished run: (uri, client, run_id)."""
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{(root / 'mlflow.db').as_posix()}"
+    client = MlflowClient(tracking_uri=uri)
+    experiment_id = client.create_experiment(experiment, artifact_location=(root / "mlruns").as_uri())
+    run_id = client.create_run(experiment_id).info.run_id
+    client.set_terminated(run_id)
+    return uri, client, run_id
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path, monkeypatch) -> Iterator[str]:
+    """Serve ``folder`` over http on 127.0.0.1 and yield its base URL; never any real network.
+
+    Every proxy variable is removed for the test, so urllib talks to the local
+    server directly whatever proxy the machine sets.
+    """
+    for name in [k for k in os.environ if "proxy" in k.lower()]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

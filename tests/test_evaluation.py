@@ -27,6 +27,8 @@ from sketch2color.evaluation import baselines, fid, metrics, samples
 from sketch2color.evaluation.stage import evaluate_stage, scalar_metrics
 from sketch2color.paths import ProjectPaths
 
+from helpers import mlflow_store_with_run
+
 SIZE = 32
 TEST_IMAGES = 7
 NOISE_STD = [2.0, 30.0, 10.0, 60.0, 5.0, 20.0, 40.0]  # image 0 is the cleanest, image 3 the noisiest
@@ -203,16 +205,8 @@ def test_fid_without_the_extra_says_how_to_install_it(tmp_path):
 
 @pytest.fixture(scope="module")
 def mlflow_store(tmp_path_factory):
-    """A real sqlite MLflow store holding a 'training' run and a registered model version."""
-    from mlflow import MlflowClient
-
-    root = tmp_path_factory.mktemp("mlflow")
-    uri = f"sqlite:///{(root / 'mlflow.db').as_posix()}"
-    client = MlflowClient(tracking_uri=uri)
-    experiment = client.create_experiment("eval-test", artifact_location=(root / "mlruns").as_uri())
-    run_id = client.create_run(experiment).info.run_id
-    client.set_terminated(run_id)
-    return uri, client, run_id
+    """A real sqlite MLflow store holding a finished 'training' run."""
+    return mlflow_store_with_run(tmp_path_factory.mktemp("mlflow"), "eval-test")
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,8 @@ from sketch2color.export.stage import export_stage
 from sketch2color.inference import predict_uint8
 from sketch2color.paths import ProjectPaths
 
+from helpers import mlflow_store_with_run
+
 SIZE = 32
 MODEL_NAME = "export-test-generator"
 
@@ -71,14 +73,7 @@ def make_project(root) -> ProjectPaths:
 @pytest.fixture(scope="module")
 def mlflow_store(tmp_path_factory):
     """A real sqlite store with a finished 'training' run and version 1 of a registered model."""
-    from mlflow import MlflowClient
-
-    root = tmp_path_factory.mktemp("mlflow")
-    uri = f"sqlite:///{(root / 'mlflow.db').as_posix()}"
-    client = MlflowClient(tracking_uri=uri)
-    experiment = client.create_experiment("export-test", artifact_location=(root / "mlruns").as_uri())
-    run_id = client.create_run(experiment).info.run_id
-    client.set_terminated(run_id)
+    uri, client, run_id = mlflow_store_with_run(tmp_path_factory.mktemp("mlflow"), "export-test")
     client.create_registered_model(MODEL_NAME)
     version = client.create_model_version(MODEL_NAME, f"runs:/{run_id}/model", run_id=run_id).version
     return uri, client, run_id, str(version)

@@ -7,10 +7,7 @@ import json
 import os
 import shutil
 import stat
-import threading
 import zipfile
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +18,8 @@ from sketch2color.config import params_from_dict
 from sketch2color.data.fetch import REPORT_NAME, fetch, find_kaggle_layout
 from sketch2color.errors import DataError, Sketch2ColorError
 from sketch2color.paths import ProjectPaths
+
+from helpers import serve_folder
 
 
 # ---------------------------------------------------------------- helpers
@@ -232,25 +231,10 @@ def test_not_a_zip_is_a_clear_error(tmp_path):
 
 @pytest.fixture
 def file_server(tmp_path, monkeypatch):
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
-                 "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     served = tmp_path / "served"
     served.mkdir()
-    handler = partial(QuietHandler, directory=str(served))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
-    thread.start()
-    yield served, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
+    with serve_folder(served, monkeypatch) as base:
+        yield served, base
 
 
 def test_url_source_downloads_verifies_and_extracts(tmp_path, file_server):
