@@ -27,6 +27,7 @@ from typing import BinaryIO
 from tqdm import tqdm
 
 from sketch2color.errors import DataError
+from sketch2color.hashing import file_digest
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def download(url: str, sha256: str, dest_folder: Path, *, max_bytes: int | None 
     destination = dest_folder / download_name(url, expected)
 
     if destination.is_file():
-        if file_sha256(destination) == expected:
+        if file_digest(destination, "sha256") == expected:
             log.info("reusing %s (sha256 matches, no download needed)", destination)
             return destination
         log.warning("%s exists but its sha256 differs; downloading it again", destination)
@@ -82,14 +83,6 @@ def download_name(url: str, sha256: str) -> str:
     basename = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
     basename = _UNSAFE_NAME_CHARS.sub("_", basename).strip("._") or "archive.zip"
     return f"{sha256[:12]}-{basename}"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(CHUNK_BYTES), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _fetch_to(url: str, partial: Path, max_bytes: int | None) -> str:

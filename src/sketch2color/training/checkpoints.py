@@ -42,6 +42,7 @@ import tensorflow as tf
 from sketch2color import atomic
 from sketch2color.config import Params
 from sketch2color.errors import Sketch2ColorError
+from sketch2color.hashing import file_digest
 from sketch2color.training import faults
 from sketch2color.training.precision import training_policy
 from sketch2color.training.state import TrainingState
@@ -71,7 +72,6 @@ OPERATIONAL_TRAIN_KEYS = frozenset(
     }
 )
 _STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
-_HASH_CHUNK = 8 * 1024 * 1024
 
 
 # ---------------------------------------------------------------- fingerprint
@@ -144,7 +144,7 @@ def compute_fingerprint(
         if entry and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
             md5 = entry["md5"]
         else:
-            md5 = _md5(path)
+            md5 = file_digest(path, "md5")
         shards[path.name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "md5": md5}
     data_identity = sorted((name, entry["md5"]) for name, entry in shards.items())
     return Fingerprint(
@@ -153,14 +153,6 @@ def compute_fingerprint(
         params=subset,
         shards=shards,
     )
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_HASH_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _hash_json(value: Any) -> str:
