@@ -20,7 +20,14 @@ import math
 
 import keras
 
-from sketch2color.model.layers import KERNEL_SIZE, Norm, down_block, normalization, weight_init
+from sketch2color.model.layers import (
+    KERNEL_SIZE,
+    Norm,
+    down_block,
+    normalization,
+    strided_conv,
+    weight_init,
+)
 
 DECODER_DROPOUT_BLOCKS = 3
 DROPOUT_RATE = 0.5
@@ -72,16 +79,7 @@ def build_generator(image_size: int, ngf: int = 64, norm: Norm = "batch", dtype=
 
 def _up_block(filters: int, name: str, norm: Norm, dropout: bool, dtype) -> keras.Sequential:
     layers = [
-        keras.layers.Conv2DTranspose(
-            filters,
-            KERNEL_SIZE,
-            strides=2,
-            padding="same",
-            kernel_initializer=weight_init(),
-            use_bias=False,
-            name=f"{name}_deconv",
-            dtype=dtype,
-        ),
+        strided_conv(filters, f"{name}_deconv", dtype, transpose=True),
         normalization(norm, f"{name}_norm", dtype),
     ]
     if dropout:

@@ -40,6 +40,21 @@ def is_normalization(layer: keras.layers.Layer) -> bool:
     return isinstance(layer, (keras.layers.BatchNormalization, keras.layers.GroupNormalization))
 
 
+def strided_conv(filters: int, name: str, dtype=None, *, transpose: bool = False) -> keras.layers.Layer:
+    """A bias-free 4x4 stride-2 conv with pix2pix's init: halves the size, or doubles it transposed."""
+    conv = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
+    return conv(
+        filters,
+        KERNEL_SIZE,
+        strides=2,
+        padding="same",
+        kernel_initializer=weight_init(),
+        use_bias=False,
+        name=name,
+        dtype=dtype,
+    )
+
+
 def down_block(filters: int, name: str, norm: Norm | None, dtype=None) -> keras.Sequential:
     """Conv 4x4 stride 2 (halves the size), optional norm, LeakyReLU(0.2).
 
@@ -49,18 +64,7 @@ def down_block(filters: int, name: str, norm: Norm | None, dtype=None) -> keras.
     bias on the un-normed 1x1 bottleneck would also trip a TensorFlow graph
     optimiser bug (a "remapper failed" error on every step's trace).
     """
-    layers = [
-        keras.layers.Conv2D(
-            filters,
-            KERNEL_SIZE,
-            strides=2,
-            padding="same",
-            kernel_initializer=weight_init(),
-            use_bias=False,
-            name=f"{name}_conv",
-            dtype=dtype,
-        )
-    ]
+    layers = [strided_conv(filters, f"{name}_conv", dtype)]
     if norm is not None:
         layers.append(normalization(norm, f"{name}_norm", dtype))
     layers.append(keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"{name}_act", dtype=dtype))
