@@ -7,12 +7,13 @@ end-to-end test exercises exactly what a user's clone would, in seconds.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from sketch2color.bench.project import child_env, copy_project_files
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -23,14 +24,7 @@ class PipelineRepo:
     root: Path
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = dict(os.environ)
-        env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-        env["DVC_NO_ANALYTICS"] = "1"
-        env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-        env["MLFLOW_TRACKING_URI"] = f"sqlite:///{self.root / 'mlflow.db'}"
-        env.pop("DVC_ROOT", None)
-        env.update(extra)
-        return env
+        return child_env(self.root, **extra)
 
     def run(self, *args: str, check: bool = True, timeout: float = 900, **env: str):
         result = subprocess.run(
@@ -54,22 +48,9 @@ class PipelineRepo:
         (self.root / "params.yaml").write_text(text)
 
 
-def project_files() -> list[str]:
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, text=True, check=True,
-    ).stdout.splitlines()
-    return [name for name in listed if (REPO / name).is_file()]
-
-
 def make_pipeline_repo(target: Path, profile: str = "tiny") -> PipelineRepo:
-    for name in project_files():
-        destination = target / name
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, destination)
+    copy_project_files(REPO, target)
     shutil.copy2(REPO / "profiles" / f"{profile}.yaml", target / "params.yaml")
-    for stale in ("dvc.lock",):
-        (target / stale).unlink(missing_ok=True)
     repo = PipelineRepo(target)
     repo.git("init", "-q")
     repo.git("config", "user.email", "tests@sketch2color.invalid")

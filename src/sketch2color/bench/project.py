@@ -70,16 +70,21 @@ def tracked_files(root: Path) -> list[str]:
     return [name for name in listed if (root / name).is_file()]
 
 
-def copy_project(root: Path, target: Path) -> Path:
-    """A copy of the project as a fresh clone would be, with its own git history and no dvc.lock.
-
-    ``dvc repro`` there starts from an empty cache and touches nothing of the original.
-    """
+def copy_project_files(root: Path, target: Path) -> None:
+    """The project's files as a fresh clone has them (:func:`tracked_files`), without dvc.lock."""
     for name in tracked_files(root):
         destination = target / name
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / name, destination)
     (target / "dvc.lock").unlink(missing_ok=True)
+
+
+def copy_project(root: Path, target: Path) -> Path:
+    """A copy of the project as a fresh clone would be, with its own git history and no dvc.lock.
+
+    ``dvc repro`` there starts from an empty cache and touches nothing of the original.
+    """
+    copy_project_files(root, target)
     git = ["git", "-c", "user.email=bench@sketch2color.invalid", "-c", "user.name=sketch2color bench"]
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "benchmark copy"]):
         subprocess.run(git + args, cwd=target, check=True, capture_output=True)
