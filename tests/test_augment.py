@@ -294,11 +294,3 @@ def test_a_damaged_shard_is_reported_and_the_rest_kept(tmp_path):
     assert report["skipped_shards"][0]["records_kept"] == 1
     assert report["input_pairs"] == 3
     assert len(augmented_records(paths)) == 6
-
-
-# ---------------------------------------------------------------- benchmark hook
-
-
-def test_benchmark_reports_a_rate():
-    rate = augment.benchmark_augment(image_size=SIZE, pairs=3)
-    assert np.isfinite(rate) and rate > 0

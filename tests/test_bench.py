@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -92,6 +93,13 @@ def test_data_stages_and_stage_memory_are_measured(quick_run):
     assert set(stages) == {"train", "evaluate", "export"}
     for name, figures in stages.items():
         assert figures["peak_rss_mib"] > 100 and figures["wall_s"] > 0, name  # TensorFlow alone is more
+
+
+def test_augment_benchmark_reports_a_rate():
+    from sketch2color.bench.data_stages import benchmark_augment
+
+    rate = benchmark_augment(image_size=32, pairs=3)
+    assert np.isfinite(rate) and rate > 0
 
 
 def test_colorize_memory_is_measured_for_a_small_and_a_ten_times_larger_folder(quick_run):
