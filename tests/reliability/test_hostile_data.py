@@ -523,14 +523,16 @@ def test_the_train_stage_names_a_truncated_shard_and_writes_nothing(tmp_path):
     assert not (tmp_path / "mlflow.db").exists()
 
 
-def test_a_shard_damaged_while_training_runs_is_named(tmp_path):
-    """After the start-up check passed: the epoch's read fails, and the error still names the file."""
+@pytest.mark.parametrize("damage", DAMAGE, ids=[d.__name__ for d in DAMAGE])
+def test_a_shard_damaged_while_training_runs_is_named(tmp_path, damage):
+    """After the start-up check passed: the epoch's read fails (or ends early, for a cut inside
+    a record header), and the error still names the file."""
     from sketch2color.training.loop import prepare_training, run_training
 
     paths = write_tiny_project(tmp_path / "project", train_pairs=16)
     plan = prepare_training(tiny_params(cache_dataset=False), paths)
     damaged = find_shards(paths.augmented, "train")[1]
-    flip_a_byte(damaged)
+    damage(damaged)
     with pytest.raises(DamagedShardError) as raised:
         run_training(plan, RecordingTracker())
     message = str(raised.value)
@@ -587,13 +589,14 @@ def test_evaluate_names_a_damaged_test_shard_and_scores_the_intact_records(tmp_p
     assert len(warning) == 1 and "dvc repro -f -s split" in warning[0]
 
 
-def test_evaluate_names_a_damaged_train_split_shard(tmp_path, evaluate_params):
+@pytest.mark.parametrize("damage", DAMAGE, ids=[d.__name__ for d in DAMAGE])
+def test_evaluate_names_a_damaged_train_split_shard(tmp_path, evaluate_params, damage):
     """The mean-colour baseline needs the whole train split: a damaged shard there is an error."""
     from sketch2color.evaluation.stage import evaluate_stage
 
     paths = evaluate_project(tmp_path / "project")
     damaged = find_shards(paths.split, "train")[0]
-    flip_a_byte(damaged)
+    damage(damaged)
     with pytest.raises(DamagedShardError) as raised:
         evaluate_stage(evaluate_params, paths)
     assert str(damaged) in str(raised.value) and "dvc repro -f -s split" in str(raised.value)

@@ -317,7 +317,7 @@ def find_damaged_shard(paths: Sequence[Path]) -> tuple[Path, str] | None:
             return Path(path), reason
         try:
             count_shard_records(path)
-        except tf.errors.OpError as exc:
+        except tf.errors.DataLossError as exc:  # not e.g. PermissionDenied: that is no damage
             return Path(path), damage_reason(exc)
     return None
 

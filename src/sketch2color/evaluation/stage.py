@@ -29,7 +29,9 @@ from sketch2color import atomic
 from sketch2color.config import Params
 from sketch2color.data.shards import (
     Pair,
+    damaged_shard_error,
     find_shards,
+    framing_damage,
     shard_read_error,
 )
 from sketch2color.errors import DataError
@@ -116,6 +118,10 @@ def _mean_colour_image(train_shards: Sequence[Path], size: int) -> np.ndarray:
     """
     import tensorflow as tf
 
+    for path in train_shards:  # a cut inside a record header reads as a clean end of file
+        reason = framing_damage(path)
+        if reason is not None:
+            raise damaged_shard_error(path, reason)
     try:
         return baselines.mean_colour_image(train_shards, size)
     except tf.errors.OpError as exc:

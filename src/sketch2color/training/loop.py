@@ -43,7 +43,13 @@ from tqdm import tqdm
 
 from sketch2color import atomic
 from sketch2color.config import Params
-from sketch2color.data.shards import find_shards, shard_read_error, to_model_range
+from sketch2color.data.shards import (
+    damaged_shard_error,
+    find_damaged_shard,
+    find_shards,
+    shard_read_error,
+    to_model_range,
+)
 from sketch2color.errors import DataError, Sketch2ColorError
 from sketch2color.image_io import write_rgb
 from sketch2color.model import build_generator
@@ -367,6 +373,10 @@ class _Trainer:
             tick = time.perf_counter()
         bar.close()
         if self.step != (epoch + 1) * spe:
+            # A shard cut inside a record header reads as a clean, early end of file.
+            damaged = find_damaged_shard(self.plan.source.files)
+            if damaged is not None:
+                raise damaged_shard_error(*damaged)
             raise DataError(
                 f"epoch {epoch + 1} ended after {self.step - epoch * spe} of {spe} batches: the "
                 "training shards changed while training"
@@ -405,6 +415,7 @@ class _Trainer:
             "examples": self.plan.source.examples,
             "batch_size": config.batch_size,
             "replicas": self.plan.strategy.num_replicas_in_sync,
+            "precision": training_policy(config.mixed_precision),
             "resumed_from_step": self.start_step,
             "images_per_s": round(images_per_s, 3) if images_per_s else None,
             "wall_time_s": round(self._elapsed(), 3),
