@@ -18,6 +18,9 @@ def test_repo_params_load_and_cover_every_section():
     # The file spells out every knob: nothing silently falls back to a code default.
     flat_file = Params().to_flat_dict().keys()
     assert set(params.to_flat_dict()) == set(flat_file)
+    # ... and the code's defaults are that file's values: a params.yaml that leaves a
+    # key out gets what the README documents as the default.
+    assert params.to_flat_dict() == Params().to_flat_dict()
     for section, keys in raw.items():
         if isinstance(keys, dict):
             assert set(keys) == set(getattr(Params(), section).__dataclass_fields__), section

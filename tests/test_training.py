@@ -162,6 +162,7 @@ def test_training_runs_the_planned_steps_and_writes_its_metrics(tmp_path):
     assert float(rows[-1]["lr"]) < float(rows[0]["lr"])  # the last epoch decays
     summary = json.loads((paths.metrics / "train.json").read_text())
     assert summary["steps"] == 8 and summary["resumed_from_step"] == 0
+    assert summary["precision"] == "float32"  # what the tiny params' mixed_precision: false means
     assert summary == outcome.summary
     assert all(np.isfinite(summary[k]) for k in ("gen_total", "gen_l1", "disc", "d_real", "d_fake"))
 
@@ -197,9 +198,13 @@ def test_a_finished_training_rerun_trains_anew_instead_of_handing_back_its_weigh
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     paths = write_tiny_project(tmp_path)
-    train_stage(tiny_params(epochs=1), paths)
+    train_stage(tiny_params(epochs=1, mixed_precision="auto"), paths)
     first_run = json.loads((paths.models / "mlflow_run.json").read_text())["run_id"]
-    train_stage(tiny_params(epochs=1, log_every_steps=1), paths)
+    from mlflow import MlflowClient
+
+    tags = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}").get_run(first_run).data.tags
+    assert tags["precision"] == training_policy("auto")  # what auto meant on this machine
+    train_stage(tiny_params(epochs=1, mixed_precision="auto", log_every_steps=1), paths)
     summary = json.loads((paths.metrics / "train.json").read_text())
     assert summary["resumed_from_step"] == 0 and summary["steps"] == 4
     assert json.loads((paths.models / "mlflow_run.json").read_text())["run_id"] != first_run

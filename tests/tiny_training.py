@@ -28,6 +28,7 @@ def tiny_train_params(**train: Any) -> dict[str, Any]:
         "shuffle_buffer": 64,
         "experiment_name": "tiny",
         "registered_model_name": "tiny-generator",
+        "mixed_precision": False,  # float32 on every machine: the tests compare exact steps
     }
     settings.update(train)
     return {"seed": 7, "data": {"image_size": SIZE}, "train": settings}

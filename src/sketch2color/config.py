@@ -211,7 +211,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     d_loss_factor: float = 0.5
     xla: bool = False
-    mixed_precision: MixedPrecision = False
+    mixed_precision: MixedPrecision = "auto"
     strategy: Strategy = "auto"
     shuffle_buffer: int = 2048
     cache_dataset: bool = True

@@ -143,13 +143,17 @@ class TrainingRun:
 
     @classmethod
     def start(
-        cls, params: Params, paths: ProjectPaths, resume_run_id: str | None = None
+        cls, params: Params, paths: ProjectPaths, resume_run_id: str | None = None,
+        facts: Mapping[str, str] | None = None,
     ) -> "TrainingRun":
         """Open the run for this training; raise TrackingUnavailable if the store can't be used.
 
-        A new run gets the DVC experiment's name, identity tags and every
-        param. With ``resume_run_id`` naming a run the store still has, that
-        run is reopened as it is (its params were logged when it started).
+        A new run gets the DVC experiment's name, identity tags, ``facts``
+        (tags for what the params leave to the machine, such as the precision
+        ``auto`` resolved to) and every param. With ``resume_run_id`` naming a
+        run the store still has, that run is reopened as it is (its params and
+        tags were set when it started; a resume never changes those facts,
+        since the checkpoint fingerprint holds them).
         """
         uri = resolve_tracking_uri(paths)
         check_reachable(uri)
@@ -160,7 +164,7 @@ class TrainingRun:
         dvc_exp_name = os.environ.get("DVC_EXP_NAME", "").strip()
         run_name = dvc_exp_name or default_run_name()
         identity = {"git_commit": git_commit(Path.cwd()), "params_hash": params_hash(params)}
-        tags = dict(identity)
+        tags = {**identity, **(facts or {})}
         if dvc_exp_name:
             tags["dvc_exp_name"] = dvc_exp_name
         if os.environ.get("DVC_EXP_BASELINE_REV"):

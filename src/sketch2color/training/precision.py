@@ -3,7 +3,8 @@
 Mixed precision keeps the weights in float32 and computes convolutions in a
 16-bit type, which pays only where the hardware multiplies that type natively:
 
-* a GPU: float16 on its tensor cores (``mixed_float16``), with loss scaling;
+* a GPU: float16 on its tensor cores (``mixed_float16``, compute capability
+  7.0 and later), with loss scaling;
 * a CPU with AVX512_BF16 or AMX (Intel Cooper Lake / Sapphire Rapids and
   later, AMD Zen 4 and later): bfloat16 through oneDNN (``mixed_bfloat16``).
   Measured on 2 Zen 4 cores: a pix2pix conv's forward and backward pass 1.7
@@ -11,10 +12,11 @@ Mixed precision keeps the weights in float32 and computes convolutions in a
 * any other CPU has no fast 16-bit arithmetic; float16 is kept there as it
   always was (correct, but slower than float32: leave mixed precision off).
 
-``auto`` (the default profile's setting) turns mixed precision on only where
-it pays, a GPU or a CPU with native bfloat16, and keeps float32 elsewhere, so
-one params.yaml trains at the hardware's best speed on a laptop, a Zen 4
-server and a GPU alike. The policy it resolved to is logged with the run and
+``auto`` (the default) turns mixed precision on only where it pays, a GPU
+with tensor cores or a CPU with native bfloat16, and keeps float32 elsewhere,
+so one params.yaml trains at the hardware's best speed on a laptop, a Zen 4
+server and a GPU alike. The policy it resolved to is recorded (the train log,
+``precision`` in metrics/train.json, the MLflow run's ``precision`` tag) and
 hashed into the checkpoint fingerprint: checkpoints of a float32 run and of a
 mixed one hold different optimiser state and never resume each other.
 
@@ -58,11 +60,26 @@ def mixed_policy() -> str:
     return BFLOAT16_POLICY if cpu_has_native_bfloat16() else FLOAT16_POLICY
 
 
+# Tensor cores, which make float16 pay on NVIDIA GPUs, arrived with Volta (7.0).
+TENSOR_CORE_COMPUTE_CAPABILITY = (7, 0)
+
+
 def hardware_computes_16bit() -> bool:
-    """True where mixed precision is faster than float32: a GPU, or a CPU with native bfloat16."""
+    """True where mixed precision is faster than float32: GPUs with tensor cores, or a CPU
+    with native bfloat16. An older GPU (or one whose capability is unknown) keeps float32."""
     import tensorflow as tf
 
-    return bool(tf.config.list_physical_devices("GPU")) or cpu_has_native_bfloat16()
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return all(_compute_capability(gpu) >= TENSOR_CORE_COMPUTE_CAPABILITY for gpu in gpus)
+    return cpu_has_native_bfloat16()
+
+
+def _compute_capability(gpu) -> tuple[int, int]:
+    import tensorflow as tf
+
+    details = tf.config.experimental.get_device_details(gpu)
+    return tuple(details.get("compute_capability") or (0, 0))
 
 
 def training_policy(mixed_precision: MixedPrecision) -> str:

@@ -24,6 +24,7 @@ from sketch2color.config import Params
 from sketch2color.paths import ProjectPaths
 from sketch2color.training.allocator import keep_freed_memory
 from sketch2color.training.loop import NullTracker, prepare_training, run_training
+from sketch2color.training.precision import training_policy
 from sketch2color.training.strategy import is_chief, make_strategy
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,8 @@ def train_stage(params: Params, paths: ProjectPaths) -> None:
             plan.store.close()
         return
 
-    with TrainingRun.start(params, paths, resume_run_id=plan.resume_run_id) as run:
+    facts = {"precision": training_policy(params.train.mixed_precision)}
+    with TrainingRun.start(params, paths, resume_run_id=plan.resume_run_id, facts=facts) as run:
         plan.store.record_run_id(run.run_id)
         outcome = run_training(plan, run)
         save_generator(outcome.generator, paths.models / GENERATOR_FILE)
