@@ -45,8 +45,13 @@ def _module_file(name: str) -> Path | None:
 def _imported_modules(file: Path, module: str) -> set[str]:
     """Package modules ``file`` imports, anywhere in it (lazy imports too), with their parent packages."""
     package = module if file.name == "__init__.py" else module.rpartition(".")[0]
+    tree = ast.parse(file.read_text())
+    type_only = {id(inner) for node in ast.walk(tree) if _is_type_checking_block(node)
+                 for statement in node.body for inner in ast.walk(statement)}
     found: set[str] = set()
-    for node in ast.walk(ast.parse(file.read_text())):
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue  # `if TYPE_CHECKING:` imports never run
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -60,6 +65,14 @@ def _imported_modules(file: Path, module: str) -> set[str]:
                          if _module_file(f"{source}.{alias.name}"))
     ours = {name for name in found if name.split(".")[0] == "sketch2color"}
     return {".".join(name.split(".")[:end]) for name in ours for end in range(1, name.count(".") + 2)}
+
+
+def _is_type_checking_block(node: ast.AST) -> bool:
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
 def _closure(start: str) -> set[Path]:
