@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sketch2color.config import SafetyConfig
-from sketch2color.data.archive import extract_zip, safe_member_parts
+from sketch2color.data.fetch.archive import extract_zip, safe_member_parts
 from sketch2color.errors import DataError, UnsafeArchiveError
 
 LIMITS = SafetyConfig()

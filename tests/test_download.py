@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from sketch2color.data.download import download, download_name
+from sketch2color.data.fetch.download import download, download_name
 from sketch2color.errors import DataError
 
 PAYLOAD = bytes(range(256)) * 64

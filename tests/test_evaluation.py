@@ -115,6 +115,29 @@ def test_black_against_white_is_the_worst_case():
     assert metrics.ssim_per_image(black, white)[0] < 0.01
 
 
+def test_fill_colour_difference_looks_only_at_the_coloured_pixels():
+    sketch = np.full((1, SIZE, SIZE, 3), 255, np.uint8)
+    sketch[0, :, :4] = 0  # a thick line down the left edge
+    truth = np.full((1, SIZE, SIZE, 3), 255, np.uint8)
+    truth[0, :16] = (210, 40, 40)  # a red top half; the bottom half is paper
+    mask = metrics.fill_mask(sketch, truth)[0]
+    assert mask.sum() == 16 * (SIZE - 4) and not mask[:, :4].any() and not mask[16:].any()
+    assert metrics.fill_delta_e_per_image(truth, truth, sketch) == pytest.approx([0.0])
+    # Getting the paper and the line wrong costs nothing here; getting the red wrong does.
+    wrong_elsewhere = truth.copy()
+    wrong_elsewhere[0, 16:] = 0
+    wrong_elsewhere[0, :, :4] = (0, 255, 0)
+    assert metrics.fill_delta_e_per_image(wrong_elsewhere, truth, sketch) == pytest.approx([0.0])
+    white = metrics.fill_delta_e_per_image(sketch, truth, sketch)[0]
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    expected = deltaE_ciede2000(rgb2lab(np.uint8([[[210, 40, 40]]])), rgb2lab(np.uint8([[[255, 255, 255]]])))
+    assert white == pytest.approx(float(expected[0, 0]))
+    assert white > 30  # white paper where the artist painted red: another colour entirely
+    paper_only = np.isnan(metrics.fill_delta_e_per_image(sketch, sketch, sketch))
+    assert paper_only.tolist() == [True]  # nothing coloured: no score, not a perfect one
+
+
 def test_psnr_and_l1_of_a_known_difference():
     target = np.full((1, SIZE, SIZE, 3), 100, np.uint8)
     prediction = target.copy()
@@ -225,7 +248,7 @@ def evaluated(tmp_path_factory, mlflow_store):
 def test_eval_json_has_every_score_and_the_protocol(evaluated):
     _, report = evaluated
     for scored in ("model", "baseline_sketch", "baseline_mean_colour"):
-        assert set(report[scored]) == {"ssim", "psnr", "l1"}
+        assert set(report[scored]) == {"ssim", "psnr", "l1", "fill_delta_e"}
         for stats in report[scored].values():
             assert set(stats) == {"mean", "std", "median", "p5", "p95"}
     assert report["test_images"] == TEST_IMAGES
@@ -242,6 +265,7 @@ def test_a_model_that_knows_the_answer_beats_both_baselines(evaluated):
         assert model["ssim"]["mean"] > report[baseline]["ssim"]["mean"] + 0.2
         assert model["l1"]["mean"] < report[baseline]["l1"]["mean"] / 2
         assert model["psnr"]["mean"] > report[baseline]["psnr"]["mean"]
+        assert model["fill_delta_e"]["mean"] < report[baseline]["fill_delta_e"]["mean"] / 2
     # the sketch baseline of an inverted image is about as wrong as it gets
     assert report["baseline_sketch"]["l1"]["mean"] > 0.8
 

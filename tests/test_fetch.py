@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from sketch2color.config import params_from_dict
-from sketch2color.data.fetch import REPORT_NAME, fetch, find_kaggle_layout
+from sketch2color.data.fetch import fetch, find_kaggle_layout
 from sketch2color.errors import DataError, Sketch2ColorError
 from sketch2color.paths import ProjectPaths
 
@@ -49,7 +49,7 @@ def files_under(folder: Path) -> set[str]:
 
 
 def read_report(paths: ProjectPaths) -> dict:
-    return json.loads((paths.raw / REPORT_NAME).read_text())
+    return json.loads((paths.raw / ProjectPaths.FETCH_REPORT).read_text())
 
 
 def kaggle_tree(root: Path) -> Path:
@@ -68,7 +68,7 @@ def kaggle_tree(root: Path) -> Path:
 
 EXPECTED_RAW = {
     "train/001.png", "train/002.png", "train/part_a/001.png", "train/part_b/001.png",
-    "val/101.png", REPORT_NAME,
+    "val/101.png", ProjectPaths.FETCH_REPORT,
 }
 
 
@@ -110,7 +110,7 @@ def test_train_and_val_at_the_top_of_the_folder(tmp_path):
     pair_png(tmp_path / "src" / "val" / "b.png")
     paths = project(tmp_path)
     report = fetch(params_for("kaggle_local", path=str(tmp_path / "src")), paths)
-    assert files_under(paths.raw) == {"train/a.png", "val/b.png", REPORT_NAME}
+    assert files_under(paths.raw) == {"train/a.png", "val/b.png", ProjectPaths.FETCH_REPORT}
     assert report.counts == {"train": 1, "val": 1}
 
 
@@ -170,7 +170,7 @@ def test_links_in_a_user_folder_are_not_followed(tmp_path):
     (tmp_path / "src" / "train" / "linked_dir").symlink_to(tmp_path, target_is_directory=True)
     paths = project(tmp_path)
     fetch(params_for("kaggle_local", path=str(tmp_path / "src")), paths)
-    assert files_under(paths.raw) == {"train/real.png", REPORT_NAME}
+    assert files_under(paths.raw) == {"train/real.png", ProjectPaths.FETCH_REPORT}
     reasons = {s["item"]: s["reason"] for s in read_report(paths)["skipped"]}
     assert "link" in reasons["train/link.png"] and "link" in reasons["train/linked_dir"]
 
@@ -209,7 +209,7 @@ def test_refetch_replaces_raw_instead_of_merging(tmp_path):
     pair_png(paths.raw / "train" / "stale.png")
     pair_png(tmp_path / "src" / "train" / "fresh.png")
     fetch(params_for("kaggle_local", path=str(tmp_path / "src")), paths)
-    assert files_under(paths.raw) == {"train/fresh.png", REPORT_NAME}
+    assert files_under(paths.raw) == {"train/fresh.png", ProjectPaths.FETCH_REPORT}
 
 
 def test_ambiguous_layout_names_both_candidates(tmp_path):
@@ -287,7 +287,7 @@ def test_kaggle_api_with_credentials_but_no_command_says_so(tmp_path, no_kaggle_
     monkeypatch.setenv("KAGGLE_USERNAME", "someone")
     monkeypatch.setenv("KAGGLE_KEY", "not-a-real-key")
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    from sketch2color.data import fetch as fetch_module
+    from sketch2color.data.fetch import kaggle_api as fetch_module
 
     if fetch_module._kaggle_command() is not None:
         pytest.skip("a kaggle command is installed beside this Python")
@@ -337,7 +337,7 @@ def test_colour_folder_writes_pairs_and_reports_bad_files(tmp_path):
 
     written = {"train/photo_jpg.png", "train/transparent.png", "train/palette.png",
                "train/nested/deep16.png", "train/nested/gray_bmp.png", "train/nested/photo.png"}
-    assert files_under(paths.raw) == written | {REPORT_NAME}
+    assert files_under(paths.raw) == written | {ProjectPaths.FETCH_REPORT}
     assert report.counts == {"train": 6}
     for name in written:
         with Image.open(paths.raw / name) as pair:
@@ -382,7 +382,7 @@ def test_colour_folder_output_is_deterministic(tmp_path):
     fetch(params, first)
     fetch(params, second)
     assert files_under(first.raw) == files_under(second.raw) == {
-        "train/a.png", "train/b_jpg.png", REPORT_NAME}
+        "train/a.png", "train/b_jpg.png", ProjectPaths.FETCH_REPORT}
     for name in files_under(first.raw):
         assert (first.raw / name).read_bytes() == (second.raw / name).read_bytes(), name
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from sketch2color.data.line_extraction import extract_sketch
+from sketch2color.data.fetch.line_extraction import extract_sketch
 
 METHODS = ["xdog", "adaptive"]
 

@@ -76,7 +76,33 @@ class SafetyConfig:
             _require_range(f"{where}.{name}", getattr(self, name), 1, 2**62)
 
 
-FetchSource = Literal["synthetic", "kaggle_local", "url", "colour_folder", "kaggle_api"]
+SkinTones = Literal["exclude", "include"]
+
+
+@dataclass(frozen=True)
+class OpenMojiConfig:
+    """OpenMoji's SVG emoji rendered into pairs (extra ``openmoji``).
+
+    ``skin_tones: exclude`` keeps one drawing per emoji (its default yellow
+    skin) instead of five recolourings of the same lines; ``limit`` takes that
+    many emoji spread evenly over the set (tests, quick looks).
+    """
+
+    size: int = 512
+    skin_tones: SkinTones = "exclude"
+    min_line_fraction: float = 0.002
+    limit: Optional[int] = None
+    workers: int = 2
+
+    def validate(self, where: str) -> None:
+        _require_range(f"{where}.size", self.size, 16, 4096)
+        _require_range(f"{where}.min_line_fraction", self.min_line_fraction, 0.0, 0.5)
+        if self.limit is not None:
+            _require_range(f"{where}.limit", self.limit, 1, 1_000_000)
+        _require_range(f"{where}.workers", self.workers, 1, 256)
+
+
+FetchSource = Literal["synthetic", "kaggle_local", "url", "colour_folder", "kaggle_api", "openmoji"]
 SketchMethod = Literal["xdog", "adaptive"]
 
 
@@ -96,6 +122,7 @@ class FetchConfig:
     kaggle_dataset: str = "ktaebum/anime-sketch-colorization-pair"
     sketch_method: SketchMethod = "xdog"
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
+    openmoji: OpenMojiConfig = field(default_factory=OpenMojiConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
 
     def validate(self, where: str) -> None:
@@ -114,6 +141,7 @@ class FetchConfig:
                 "the archive's sha256 as 64 hex digits (required for url sources)",
             )
         self.synthetic.validate(f"{where}.synthetic")
+        self.openmoji.validate(f"{where}.openmoji")
         self.safety.validate(f"{where}.safety")
 
     def source_path(self, root: Path) -> Optional[Path]:

@@ -25,6 +25,14 @@ def encode_rgb(image: np.ndarray, suffix: str = ".png") -> bytes:
     return buffer.tobytes()
 
 
+def decode_rgb(data: bytes) -> np.ndarray:
+    """Decode PNG or JPEG bytes into an RGB uint8 image (trusted data: our own renders)."""
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if pixels is None:
+        raise ValueError("OpenCV cannot decode these bytes as an image")
+    return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+
+
 def write_rgb(image: np.ndarray, target: str | Path) -> None:
     """Encode by the target's suffix and write atomically."""
     target = Path(target)

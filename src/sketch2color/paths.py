@@ -17,6 +17,11 @@ from pathlib import Path
 class ProjectPaths:
     root: Path
 
+    FETCH_REPORT = "fetch_report.json"
+    """In data/raw: the source, its licence, counts and every skipped or excluded item."""
+    PAIR_GROUPS = "pair_groups.json"
+    """In data/raw: which pairs are variants of one drawing (split keeps each group together)."""
+
     @classmethod
     def discover(cls) -> "ProjectPaths":
         return cls(Path.cwd().resolve())
@@ -28,6 +33,14 @@ class ProjectPaths:
     @property
     def raw(self) -> Path:
         return self.root / "data" / "raw"
+
+    @property
+    def fetch_report(self) -> Path:
+        return self.raw / self.FETCH_REPORT
+
+    @property
+    def pair_groups(self) -> Path:
+        return self.raw / self.PAIR_GROUPS
 
     @property
     def downloads(self) -> Path:

@@ -38,7 +38,7 @@ import yaml
 from PIL import Image
 
 from sketch2color.config import params_from_dict
-from sketch2color.data.fetch import REPORT_NAME, fetch
+from sketch2color.data.fetch import fetch
 from sketch2color.data.shards import find_shards, iterate_pairs, write_shards
 from sketch2color.data.split import SPLITS, split_dataset
 from sketch2color.errors import DamagedShardError, DataError, UnsafeArchiveError
@@ -154,12 +154,12 @@ def assert_reasons(reported: dict[str, str], expected: dict[str, str], what: str
 def assert_outcome(ws: Workspace, expected: Expected, project_files: set[str]) -> None:
     """Exactly the good pairs in data/split, every bad file named, nothing stray anywhere."""
     paths = ws.project
-    report = read_json(paths.raw / REPORT_NAME)
+    report = read_json(paths.raw / ProjectPaths.FETCH_REPORT)
     assert report["counts"] == expected.raw_counts
     assert_reasons({s["item"]: s["reason"] for s in report["skipped"]}, expected.fetch_skipped,
                    "fetch_report.json skipped")
     assert raw_files(paths) == (set(expected.good.values()) | set(expected.split_skipped)
-                                | {REPORT_NAME})
+                                | {ProjectPaths.FETCH_REPORT})
 
     manifest = read_json(paths.split / "manifest.json")
     assert_reasons({s["file"]: s["reason"] for s in manifest["skipped"]}, expected.split_skipped,
@@ -226,7 +226,7 @@ def test_train_folders_differing_in_letter_case_are_both_imported(ws):
         (source / folder / name).write_bytes(png(index))
     ws.freeze()
     report = fetch(ws.params({"source": "kaggle_local", "path": str(source)}), ws.project)
-    assert raw_files(ws.project) == {"train/a.png", "train/b.png", "train/c.png", REPORT_NAME}
+    assert raw_files(ws.project) == {"train/a.png", "train/b.png", "train/c.png", ProjectPaths.FETCH_REPORT}
     assert report.counts == {"train": 3}
     # two different files cannot both be train/a.png: the second is named, with why
     assert [(s.item, "letter case" in s.reason) for s in report.skipped] == [("train/a.png", True)]

@@ -103,6 +103,13 @@ def split_halves(pair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pair[:, :half], pair[:, half:]
 
 
+def join_halves(colour: np.ndarray, sketch: np.ndarray) -> np.ndarray:
+    """The Kaggle pair layout that :func:`split_halves` reads: colour left, sketch right."""
+    if colour.shape != sketch.shape:
+        raise ValueError(f"the halves of a pair must match, got {colour.shape} and {sketch.shape}")
+    return np.concatenate([colour, sketch], axis=1)
+
+
 def resize_rgb(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """Resize to height x width: area averaging when shrinking, cubic when enlarging.
 

@@ -9,12 +9,13 @@ into the shard writers, so memory stays flat for the full Kaggle set.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
 RAW_FOLDERS = ("train", "val")
-REPORT_NAME = "fetch_report.json"
 
 
 @dataclass(frozen=True)
@@ -81,11 +81,18 @@ def record_name(relative: str) -> str:
     return relative
 
 
-def assign_splits(files: dict[str, list[RawFile]], params: Params) -> dict[str, list[RawFile]]:
+def assign_splits(
+    files: dict[str, list[RawFile]], params: Params, groups: Mapping[str, str] | None = None
+) -> dict[str, list[RawFile]]:
     """Deterministic train/val/test lists from the seed and the fractions.
 
     With ``split.test_source: kaggle_val`` the archive's val/ folder is the test
-    set and only train/ is divided into train and val.
+    set and only train/ is divided into train and val. ``groups`` (from
+    ``data/raw/pair_groups.json``) names pairs that are variants of one drawing:
+    a group is assigned as a whole, so no split holds a recoloured twin of
+    another's pair. Without it every file is its own group. The fractions are
+    of groups (drawings), so a set with and without its variants puts the same
+    drawings in the test split.
     """
     cfg = params.split
     rng = np.random.default_rng(params.seed)
@@ -100,19 +107,42 @@ def assign_splits(files: dict[str, list[RawFile]], params: Params) -> dict[str, 
     else:
         pool, test = files["train"] + files["val"], []
         test_fraction = cfg.test_fraction
-    order = [pool[i] for i in rng.permutation(len(pool))]
+    units = _variant_units(pool, groups or {})
+    order = [units[i] for i in rng.permutation(len(units))]
     n_val = _share(len(order), cfg.val_fraction)
     n_test = _share(len(order), test_fraction)
     if n_val + n_test >= len(order):
         n_val = n_test = 0
     assigned = {
-        "val": order[:n_val],
-        "test": test + order[n_val:n_val + n_test],
-        "train": order[n_val + n_test:],
+        "val": [raw for unit in order[:n_val] for raw in unit],
+        "test": test + [raw for unit in order[n_val:n_val + n_test] for raw in unit],
+        "train": [raw for unit in order[n_val + n_test:] for raw in unit],
     }
     # Shards are written in name order so output bytes do not depend on the permutation's
     # interaction with worker scheduling; the permutation only decides membership.
     return {split: sorted(members, key=lambda f: f.name) for split, members in assigned.items()}
+
+
+def _variant_units(pool: Sequence[RawFile], groups: Mapping[str, str]) -> list[list[RawFile]]:
+    """The pool as units that move together: one per group (in the order of its first file)."""
+    units: dict[str, list[RawFile]] = {}
+    for index, raw in enumerate(pool):
+        units.setdefault(groups.get(raw.name, f"\0file {index}"), []).append(raw)
+    return list(units.values())
+
+
+def read_pair_groups(paths: ProjectPaths) -> dict[str, str]:
+    """``data/raw/pair_groups.json`` (a source that knows its variants writes it), else {}."""
+    try:
+        payload = json.loads(paths.pair_groups.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{paths.pair_groups}: unreadable ({exc}); rerun the fetch stage") from None
+    if not isinstance(payload, dict) or not all(isinstance(v, str) for v in payload.values()):
+        raise DataError(f"{paths.pair_groups}: expected a JSON object of file name to group name; "
+                        "rerun the fetch stage")
+    return payload
 
 
 def _share(total: int, fraction: float) -> int:
@@ -157,7 +187,8 @@ def split_dataset(params: Params, paths: ProjectPaths) -> SplitResult:
             f"no image files in {paths.raw / 'train'} or {paths.raw / 'val'}; run the fetch stage "
             "first or check fetch.source"
         )
-    assigned = assign_splits(files, params)
+    groups = read_pair_groups(paths)
+    assigned = assign_splits(files, params, groups)
     result = SplitResult(skipped=list(ignored))
     context = multiprocessing.get_context("spawn")
     workers = params.split.workers
@@ -178,7 +209,7 @@ def split_dataset(params: Params, paths: ProjectPaths) -> SplitResult:
                 f"no usable training pairs: all {total} files in {paths.raw} were skipped "
                 f"(first reasons: {result.skipped[:3]})"
             )
-        write_json(out / "manifest.json", _manifest(params, files, result))
+        write_json(out / "manifest.json", _manifest(params, files, result, groups, paths))
     log.info(
         "split: train %d, val %d, test %d pairs at %dpx; %d files skipped",
         result.counts["train"], result.counts["val"], result.counts["test"],
@@ -187,18 +218,30 @@ def split_dataset(params: Params, paths: ProjectPaths) -> SplitResult:
     return result
 
 
-def _manifest(params: Params, files: dict[str, list[RawFile]], result: SplitResult) -> dict:
+def _manifest(params: Params, files: dict[str, list[RawFile]], result: SplitResult,
+              groups: Mapping[str, str], paths: ProjectPaths) -> dict:
     return {
         "image_size": params.data.image_size,
         "seed": params.seed,
         "test_source": params.split.test_source,
         "fractions": {"val": params.split.val_fraction, "test": params.split.test_fraction},
         "sources": {f"raw/{folder}": len(members) for folder, members in files.items()},
+        "data_source": _data_source(paths),
+        "variant_groups": len(set(groups.values())) if groups else None,
         "counts": result.counts,
         "shards": result.shard_counts,
         "skipped_count": len(result.skipped),
         "skipped": sorted(result.skipped, key=lambda s: s["file"]),
     }
+
+
+def _data_source(paths: ProjectPaths) -> dict:
+    """Where data/raw came from and under which licence, carried on for train to record."""
+    try:
+        report = json.loads(paths.fetch_report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"source": None, "attribution": None}
+    return {"source": report.get("source"), "attribution": report.get("attribution")}
 
 
 def split_stage(params: Params, paths: ProjectPaths) -> None:

@@ -16,6 +16,16 @@ models, baselines and exported formats are directly comparable.
   64x64 and 101 dB at 256x256, while a useful colourisation scores 15-30 dB.
 * L1: mean absolute error in [0, 1] units (``|a - b| / 255``), the same
   quantity the pix2pix L1 loss minimises (there in [-1, 1] units, i.e. x2).
+* Fill colour difference: the mean CIEDE2000 colour difference
+  (``skimage.color.deltaE_ciede2000`` between CIELAB colours) over the *fill*
+  pixels only: those that are neither line in the sketch (darker than
+  :data:`LINE_LEVEL`) nor white paper in the ground truth (every channel at
+  least :data:`PAPER_LEVEL`). Line art is mostly paper and lines, which the
+  sketch itself already gets right, so SSIM, PSNR and L1 reward a model that
+  changes nothing; this one asks only whether the colours the artist painted
+  came back. About 1 is a just-visible difference, 2-10 a clear one, above 30
+  another colour. An image with no fill pixels has no score and is left out
+  of the mean (``fill_images`` counts those that have one).
 
 A mean alone hides whether a model is uniformly mediocre or mostly good with
 a few failures, so each metric is summarised by mean, std, median, p5, p95.
@@ -28,7 +38,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 PSNR_CAP_DB = 100.0
-METRIC_NAMES = ("ssim", "psnr", "l1")
+METRIC_NAMES = ("ssim", "psnr", "l1", "fill_delta_e")
+LINE_LEVEL = 128
+"""A sketch pixel whose grey level is below this is line, not fill."""
+PAPER_LEVEL = 245
+"""A ground-truth pixel with every channel at least this is white paper, not fill."""
 
 
 @dataclass(frozen=True)
@@ -102,10 +116,34 @@ def l1_per_image(predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return diff.reshape(len(diff), -1).mean(axis=1) / 255.0
 
 
-class MetricAccumulator:
-    """Collects per-image SSIM, PSNR and L1 batch by batch.
+def fill_mask(sketches: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """(N, H, W) bool: the pixels the artist coloured (see the module docstring)."""
+    line = sketches.min(axis=-1) < LINE_LEVEL
+    paper = targets.min(axis=-1) >= PAPER_LEVEL
+    return ~line & ~paper
 
-    Keeps only three floats per image, so a test split of any size streams
+
+def fill_delta_e_per_image(predictions: np.ndarray, targets: np.ndarray, sketches: np.ndarray) -> np.ndarray:
+    """Mean CIEDE2000 over each image's fill pixels; NaN for an image that has none."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    _check_batches(predictions, targets)
+    _check_batches(sketches, targets)
+    masks = fill_mask(sketches, targets)
+    scores = np.full(len(predictions), np.nan)
+    for index, (prediction, target, mask) in enumerate(zip(predictions, targets, masks, strict=True)):
+        if mask.any():
+            # Only the masked pixels are converted: a fraction of the image, as an N x 1 "image".
+            predicted = rgb2lab(prediction[mask][:, None, :])
+            truth = rgb2lab(target[mask][:, None, :])
+            scores[index] = float(deltaE_ciede2000(truth, predicted).mean())
+    return scores
+
+
+class MetricAccumulator:
+    """Collects per-image SSIM, PSNR, L1 and fill colour difference batch by batch.
+
+    Keeps only four floats per image, so a test split of any size streams
     through in constant memory; the per-image SSIMs are kept for picking the
     best / median / worst samples.
     """
@@ -113,12 +151,13 @@ class MetricAccumulator:
     def __init__(self) -> None:
         self._values: dict[str, list[np.ndarray]] = {name: [] for name in METRIC_NAMES}
 
-    def add(self, predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """Score one batch; return its per-image SSIM."""
+    def add(self, predictions: np.ndarray, targets: np.ndarray, sketches: np.ndarray) -> np.ndarray:
+        """Score one batch (``sketches`` decide which pixels are fill); return its per-image SSIM."""
         ssim = ssim_per_image(predictions, targets)
         self._values["ssim"].append(ssim)
         self._values["psnr"].append(psnr_per_image(predictions, targets))
         self._values["l1"].append(l1_per_image(predictions, targets))
+        self._values["fill_delta_e"].append(fill_delta_e_per_image(predictions, targets, sketches))
         return ssim
 
     def per_image(self, name: str) -> np.ndarray:
@@ -130,7 +169,17 @@ class MetricAccumulator:
         return int(sum(len(part) for part in self._values["ssim"]))
 
     def summaries(self) -> dict[str, Summary]:
-        return {name: summarize(self.per_image(name)) for name in METRIC_NAMES}
+        """Each metric's spread; images without a score (no fill pixels) are left out."""
+        summaries = {}
+        for name in METRIC_NAMES:
+            values = self.per_image(name)
+            values = values[~np.isnan(values)]
+            if values.size:
+                summaries[name] = summarize(values)
+        return summaries
+
+    def scored_images(self, name: str) -> int:
+        return int(np.count_nonzero(~np.isnan(self.per_image(name))))
 
 
 def summaries_to_dict(summaries: dict[str, Summary]) -> dict[str, dict[str, float]]:

@@ -36,7 +36,12 @@ from sketch2color.data.shards import (
 )
 from sketch2color.errors import DataError
 from sketch2color.evaluation import baselines, fid, samples
-from sketch2color.evaluation.metrics import PSNR_CAP_DB, MetricAccumulator, summaries_to_dict
+from sketch2color.evaluation.metrics import (
+    METRIC_NAMES,
+    PSNR_CAP_DB,
+    MetricAccumulator,
+    summaries_to_dict,
+)
 from sketch2color.evaluation.mlflow_link import TrainingRunLink
 from sketch2color.evaluation.split_reader import (
     GENERATOR_FILE,
@@ -96,13 +101,11 @@ def evaluate_stage(params: Params, paths: ProjectPaths) -> None:
     samples_path = paths.metrics / SAMPLES_FILE
     atomic.write_json(eval_path, report)
     samples.write_png(samples.render_grid(rows), samples_path)
-    log.info(
-        "evaluated %d test images in %.1f s (%s mode): SSIM model %.3f | sketch %.3f | "
-        "mean colour %.3f; L1 model %.3f | sketch %.3f | mean colour %.3f",
-        report["test_images"], seconds, config.inference_mode,
-        *(report[name]["ssim"]["mean"] for name in SCORED),
-        *(report[name]["l1"]["mean"] for name in SCORED),
-    )
+    log.info("evaluated %d test images in %.1f s (%s mode); model | sketch | mean colour:",
+             report["test_images"], seconds, config.inference_mode)
+    for metric in METRIC_NAMES:
+        means = [report[name].get(metric, {}).get("mean", float("nan")) for name in SCORED]
+        log.info("  %-12s %8.3f | %8.3f | %8.3f", metric, *means)
     log_to_training_run(paths, report, [eval_path, samples_path])
 
 
@@ -159,10 +162,10 @@ def _score_test_split(generator, test_shards, mean_image, store, params, skipped
         sketches = np.stack([pair.sketch for pair in batch])
         targets = np.stack([pair.colour for pair in batch])
         predictions = predict_uint8(generator, sketches, config.inference_mode)
-        scores["model"].add(predictions, targets)
-        scores["baseline_sketch"].add(baselines.sketch_baseline(sketches), targets)
+        scores["model"].add(predictions, targets, sketches)
+        scores["baseline_sketch"].add(baselines.sketch_baseline(sketches), targets, sketches)
         scores["baseline_mean_colour"].add(
-            baselines.mean_colour_baseline(mean_image, len(batch)), targets
+            baselines.mean_colour_baseline(mean_image, len(batch)), targets, sketches
         )
         store.append(predictions)
         names.extend(pair.name for pair in batch)
@@ -211,6 +214,7 @@ def build_report(scores, params: Params, picks, ssim, names, skipped, fid_result
     report: dict = {name: summaries_to_dict(scores[name].summaries()) for name in SCORED}
     report.update(
         test_images=scores["model"].count,
+        fill_images=scores["model"].scored_images("fill_delta_e"),
         inference_mode=params.evaluate.inference_mode,
         image_size=params.data.image_size,
         psnr_cap_db=PSNR_CAP_DB,

@@ -1,0 +1,58 @@
+"""The ``fetch`` stage: fill ``data/raw`` with Kaggle-format pairs from one source.
+
+Every source ends in the same layout, so the later stages never care where the
+pairs came from::
+
+    data/raw/train/**.png        colour | sketch side by side (W = 2H)
+    data/raw/val/**.png          optional (the Kaggle archive's val/ folder)
+    data/raw/fetch_report.json   source, licence, counts, every skipped or excluded item
+    data/raw/pair_groups.json    optional: pairs that are variants of one drawing
+
+One module per source (``fetch.source``), each with a ``build(params, paths,
+staging)`` that writes into ``staging`` and returns its report. The whole of
+``data/raw`` is built under a temporary name and swapped in at the end, so a
+failed fetch leaves the previous ``data/raw`` intact. One bad file is skipped
+and listed with its reason, never fatal; only a source with nothing usable
+stops the stage, with a message naming the folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sketch2color.atomic import atomic_directory, write_json
+from sketch2color.config import Params
+from sketch2color.data.fetch import colour_folder, kaggle_api, kaggle_local, openmoji, synthetic, url
+from sketch2color.data.fetch.kaggle_layout import find_kaggle_layout
+from sketch2color.data.fetch.report import FetchReport
+from sketch2color.paths import ProjectPaths
+
+__all__ = ["SOURCES", "FetchReport", "fetch", "fetch_stage", "find_kaggle_layout"]
+
+Source = Callable[[Params, ProjectPaths, Path], FetchReport]
+
+SOURCES: dict[str, Source] = {
+    "synthetic": synthetic.build,
+    "kaggle_local": kaggle_local.build,
+    "url": url.build,
+    "kaggle_api": kaggle_api.build,
+    "colour_folder": colour_folder.build,
+    "openmoji": openmoji.build,
+}
+
+
+def fetch_stage(params: Params, paths: ProjectPaths) -> None:
+    """Entry point for ``stages/fetch.py``."""
+    fetch(params, paths)
+
+
+def fetch(params: Params, paths: ProjectPaths) -> FetchReport:
+    """Build ``data/raw`` from ``params.fetch.source`` and return what was done."""
+    params.fetch.source_path(paths.root)  # a missing fetch.path fails here, before any work
+    build = SOURCES[params.fetch.source]  # config validation allows only these names
+    with atomic_directory(paths.raw) as staging:
+        report = build(params, paths, staging)
+        write_json(staging / paths.FETCH_REPORT, report.to_dict())
+    report.log_summary(paths.fetch_report)
+    return report
