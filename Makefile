@@ -10,7 +10,7 @@ export DVC_NO_ANALYTICS := 1
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install system-deps repro test test-fast bench
+.PHONY: install system-deps repro lint format test test-fast bench
 
 install: $(STAMP)
 
@@ -31,8 +31,17 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb >/dev/null; \
 	else echo "Xvfb missing: the GUI test will be skipped (install the Debian package xvfb)"; fi
 
-## Run the test suite (unit tests and the end-to-end dvc repro).
-test: $(STAMP) system-deps
+## The linter and the formatter check (configured in pyproject.toml); `make format` applies both.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Run the linter, then the test suite (unit tests and the end-to-end dvc repro).
+test: lint system-deps
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

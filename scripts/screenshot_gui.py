@@ -22,15 +22,16 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from sketch2color.errors import Sketch2ColorError  # noqa: E402
-from sketch2color.gui import take_screenshot  # noqa: E402
+from sketch2color.errors import Sketch2ColorError
+from sketch2color.gui import take_screenshot
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help=".keras, .tflite or SavedModel folder")
-    parser.add_argument("--sketch", type=Path, help="the sketch to open and colourise "
-                        "(default: a synthetic scene's sketch)")
+    parser.add_argument(
+        "--sketch", type=Path, help="the sketch to open and colourise (default: a synthetic scene's sketch)"
+    )
     parser.add_argument("--scene", type=int, default=7, help="synthetic scene index (default: 7)")
     parser.add_argument("--out", type=Path, default=Path("docs/gui.png"), help="PNG to write")
     args = parser.parse_args(argv)

@@ -1,4 +1,7 @@
-"""DVC stage `augment`: the paper's augmentation of the training split (see sketch2color.data.augment)."""
+"""DVC stage `augment`: the paper's augmentation of the training split.
+
+See sketch2color.data.augment.
+"""
 
 from sketch2color.stage_runner import run_stage
 

@@ -1,4 +1,7 @@
-"""DVC stage `evaluate`: models/generator.keras + data/split -> metrics/eval.json, metrics/samples.png (see sketch2color.evaluation.stage)."""
+"""DVC stage `evaluate`: models/generator.keras + data/split -> metrics/eval.json, metrics/samples.png.
+
+See sketch2color.evaluation.stage.
+"""
 
 from sketch2color.stage_runner import run_stage
 

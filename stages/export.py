@@ -1,4 +1,7 @@
-"""DVC stage `export`: models/generator.keras -> models/export/, metrics/export.json (see sketch2color.export.stage)."""
+"""DVC stage `export`: models/generator.keras -> models/export/, metrics/export.json.
+
+See sketch2color.export.stage.
+"""
 
 from sketch2color.stage_runner import run_stage
 

@@ -1,4 +1,7 @@
-"""DVC stage `fetch`: fill data/raw/ from params.fetch (see sketch2color.data.fetch)."""
+"""DVC stage `fetch`: fill data/raw/ from params.fetch.
+
+See sketch2color.data.fetch.
+"""
 
 from sketch2color.stage_runner import run_stage
 

@@ -1,4 +1,7 @@
-"""DVC stage `split`: data/raw -> data/split (see sketch2color.data.split)."""
+"""DVC stage `split`: data/raw -> data/split.
+
+See sketch2color.data.split.
+"""
 
 from sketch2color.stage_runner import run_stage
 

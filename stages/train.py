@@ -1,4 +1,7 @@
-"""DVC stage `train`: data/augmented -> models/generator.keras, tracked in MLflow (see sketch2color.training.stage)."""
+"""DVC stage `train`: data/augmented -> models/generator.keras, tracked in MLflow.
+
+See sketch2color.training.stage.
+"""
 
 from sketch2color.stage_runner import run_stage
 

@@ -28,7 +28,11 @@ class PipelineRepo:
 
     def run(self, *args: str, check: bool = True, timeout: float = 900, **env: str):
         result = subprocess.run(
-            list(args), cwd=self.root, env=self.env(**env), capture_output=True, text=True,
+            list(args),
+            cwd=self.root,
+            env=self.env(**env),
+            capture_output=True,
+            text=True,
             timeout=timeout,
         )
         if check and result.returncode != 0:

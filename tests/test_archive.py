@@ -70,8 +70,16 @@ def test_backslash_separators_inside_the_target_are_kept_as_folders(tmp_path):
 
 @pytest.mark.parametrize(
     "name, safe",
-    [("a/b.png", True), ("./a/./b.png", True), ("../b.png", False), ("/etc/passwd", False),
-     ("a/../../b", False), ("D:\\x.png", False), ("a/b:stream", False), ("a\x00b", False)],
+    [
+        ("a/b.png", True),
+        ("./a/./b.png", True),
+        ("../b.png", False),
+        ("/etc/passwd", False),
+        ("a/../../b", False),
+        ("D:\\x.png", False),
+        ("a/b:stream", False),
+        ("a\x00b", False),
+    ],
 )
 def test_member_name_judgement(name, safe):
     assert isinstance(safe_member_parts(name), tuple) is safe
@@ -107,8 +115,9 @@ def test_highly_compressed_member_is_skipped_as_a_bomb(tmp_path):
 
 
 def test_member_over_the_size_limit_is_skipped(tmp_path):
-    archive = make_zip(tmp_path / "big.zip", {"big.png": b"b" * 5000, "ok.png": b"ok"},
-                       method=zipfile.ZIP_STORED)
+    archive = make_zip(
+        tmp_path / "big.zip", {"big.png": b"b" * 5000, "ok.png": b"ok"}, method=zipfile.ZIP_STORED
+    )
     report = extract_zip(archive, tmp_path / "out", SafetyConfig(max_member_bytes=1000))
     assert files_under(tmp_path / "out") == {"ok.png"}
     assert report.skipped[0].name == "big.png"
@@ -138,7 +147,7 @@ def _rewrite_declared_sizes(archive: Path, name: str, compressed: int | None, si
     start = data.index(b"PK\x01\x02")
     while start != -1:
         name_length = struct.unpack_from("<H", data, start + 28)[0]
-        entry_name = bytes(data[start + 46:start + 46 + name_length]).decode()
+        entry_name = bytes(data[start + 46 : start + 46 + name_length]).decode()
         if entry_name == name:
             if compressed is not None:
                 struct.pack_into("<I", data, start + 20, compressed)
@@ -161,8 +170,9 @@ def test_member_that_produces_more_than_it_declares_is_cut_off(tmp_path, method)
 
 
 def test_member_that_produces_less_than_it_declares_is_skipped(tmp_path):
-    archive = make_zip(tmp_path / "short.zip", {"short.png": b"s" * 100, "ok.png": b"ok"},
-                       method=zipfile.ZIP_STORED)
+    archive = make_zip(
+        tmp_path / "short.zip", {"short.png": b"s" * 100, "ok.png": b"ok"}, method=zipfile.ZIP_STORED
+    )
     _rewrite_declared_sizes(archive, "short.png", 100, 500)
     report = extract_zip(archive, tmp_path / "out", LIMITS)
     assert files_under(tmp_path / "out") == {"ok.png"}

@@ -39,7 +39,7 @@ def coloured(seed: int, size: int = SIZE) -> np.ndarray:
     image[..., 0] = 220
     image[..., 1] = np.linspace(0, 200, size, dtype=np.uint8)[None, :]
     image[..., 2] = 40
-    image[size // 4: size // 2, size // 5: size // 2] = rng.integers(0, 256, 3, dtype=np.uint8)
+    image[size // 4 : size // 2, size // 5 : size // 2] = rng.integers(0, 256, 3, dtype=np.uint8)
     return image
 
 
@@ -113,15 +113,16 @@ def test_noise_lands_on_the_sketch_only(tmp_path):
 
 
 def test_noise_is_clipped_to_uint8():
-    config = AugmentConfig(copies=1, rotation_degrees=0, shear_degrees=0, zoom=0, shift=0,
-                           horizontal_flip=False, noise_std=100.0)
+    config = AugmentConfig(
+        copies=1, rotation_degrees=0, shear_degrees=0, zoom=0, shift=0, horizontal_flip=False, noise_std=100.0
+    )
     black_and_white = np.zeros((SIZE, SIZE, 3), np.uint8)
-    black_and_white[:, SIZE // 2:] = 255
+    black_and_white[:, SIZE // 2 :] = 255
     pair = Pair(sketch=black_and_white, colour=black_and_white.copy(), name="bw")
     out = augment.augment_pair(pair, config, np.random.default_rng(0), "bw#aug1")
     assert out.sketch.dtype == np.uint8
     # Wrapping instead of clipping would put bright pixels in the black half and vice versa.
-    left, right = out.sketch[:, : SIZE // 2].astype(int), out.sketch[:, SIZE // 2:].astype(int)
+    left, right = out.sketch[:, : SIZE // 2].astype(int), out.sketch[:, SIZE // 2 :].astype(int)
     assert (left == 0).mean() > 0.4 and (right == 255).mean() > 0.4
     assert left.mean() < 60 and right.mean() > 195
     np.testing.assert_array_equal(out.colour, black_and_white)
@@ -132,8 +133,9 @@ def test_noise_is_clipped_to_uint8():
 
 def test_zero_ranges_give_back_the_original(tmp_path):
     paths = project_with(tmp_path, colour_pairs(3))
-    zero = dict(rotation_degrees=0.0, shear_degrees=0.0, zoom=0.0, shift=0.0,
-                horizontal_flip=False, noise_std=0.0)
+    zero = dict(
+        rotation_degrees=0.0, shear_degrees=0.0, zoom=0.0, shift=0.0, horizontal_flip=False, noise_std=0.0
+    )
     augment.augment_stage(make_params(**zero), paths)
 
     records = augmented_records(paths)
@@ -144,8 +146,9 @@ def test_zero_ranges_give_back_the_original(tmp_path):
 
 
 def test_flip_alone_mirrors_both_images_exactly():
-    config = AugmentConfig(copies=12, rotation_degrees=0, shear_degrees=0, zoom=0, shift=0,
-                           horizontal_flip=True, noise_std=0)
+    config = AugmentConfig(
+        copies=12, rotation_degrees=0, shear_degrees=0, zoom=0, shift=0, horizontal_flip=True, noise_std=0
+    )
     pair = colour_pairs(1)[0]
     flipped = 0
     for copy in augment.augmented_copies(pair, 0, config, seed=3):
@@ -159,8 +162,9 @@ def test_flip_alone_mirrors_both_images_exactly():
 
 
 def test_a_shift_moves_content_by_that_many_pixels():
-    draw = augment.AffineDraw(rotation_degrees=0, shear_degrees=0, zoom=1.0,
-                              shift_x=0.25, shift_y=-0.125, flip=False)
+    draw = augment.AffineDraw(
+        rotation_degrees=0, shear_degrees=0, zoom=1.0, shift_x=0.25, shift_y=-0.125, flip=False
+    )
     matrix = augment.affine_matrix(draw, SIZE)
     np.testing.assert_allclose(matrix, [[1, 0, 8], [0, 1, -4]], atol=1e-12)
     image = coloured(0)
@@ -204,7 +208,9 @@ def test_a_smaller_shard_count_leaves_no_stale_shards(tmp_path):
     augment.augment_stage(make_params(shards=4), paths)
     augment.augment_stage(make_params(shards=2), paths)
     assert [p.name for p in find_shards(paths.augmented, "train")] == [
-        "train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord"]
+        "train-00000-of-00002.tfrecord",
+        "train-00001-of-00002.tfrecord",
+    ]
     assert len(augmented_records(paths)) == 9
 
 
@@ -254,10 +260,10 @@ def test_preview_grid_layout_and_colour_order(tmp_path):
     rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     # Row 2 starts with pair 1's original sketch then its original colour, in RGB order.
     top = 1 * (SIZE + sep)
-    np.testing.assert_array_equal(rgb[top:top + SIZE, :SIZE], pairs[1].sketch)
-    np.testing.assert_array_equal(rgb[top:top + SIZE, SIZE + sep: 2 * SIZE + sep], pairs[1].colour)
-    assert (rgb[:, SIZE: SIZE + sep] == 255).all(), "white separator between cells"
-    assert (rgb[SIZE: SIZE + sep, :] == 255).all(), "white separator between rows"
+    np.testing.assert_array_equal(rgb[top : top + SIZE, :SIZE], pairs[1].sketch)
+    np.testing.assert_array_equal(rgb[top : top + SIZE, SIZE + sep : 2 * SIZE + sep], pairs[1].colour)
+    assert (rgb[:, SIZE : SIZE + sep] == 255).all(), "white separator between cells"
+    assert (rgb[SIZE : SIZE + sep, :] == 255).all(), "white separator between rows"
 
 
 def test_preview_with_fewer_pairs_than_rows(tmp_path):

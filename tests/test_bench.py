@@ -21,8 +21,14 @@ DEFAULT_SECTIONS = ("train", "input_pipeline", "serving", "data_stages", "stages
 
 def _bench(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    return subprocess.run([sys.executable, "-m", "sketch2color.bench", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "sketch2color.bench", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +64,12 @@ def test_train_section_times_the_reference_and_the_project_side_by_side(quick_ru
         assert step["timed_calls"] == variant["variant"]["steps"]
     assert train["reference_b1_images_per_s"] > 0
     best = train["best"]
-    assert best["images_per_s"] == max(v["images_per_s"] for v in train["variants"]
-                                       if v["variant"]["implementation"] == "project")
+    assert best["images_per_s"] == max(
+        v["images_per_s"] for v in train["variants"] if v["variant"]["implementation"] == "project"
+    )
     assert best["speedup_vs_reference_b1"] == pytest.approx(
-        best["images_per_s"] / train["reference_b1_images_per_s"], rel=1e-2)
+        best["images_per_s"] / train["reference_b1_images_per_s"], rel=1e-2
+    )
     assert train["epoch_s_for_paper_train_pairs"] > 0
 
 
@@ -110,7 +118,9 @@ def test_colorize_memory_is_measured_for_a_small_and_a_ten_times_larger_folder(q
     assert large["files"] == 10 * small["files"]
     for run in (small, large):
         assert run["written"] == run["files"] and run["peak_rss_mib"] > 0
-    assert section["peak_rss_growth_mib"] == pytest.approx(large["peak_rss_mib"] - small["peak_rss_mib"], abs=0.2)
+    assert section["peak_rss_growth_mib"] == pytest.approx(
+        large["peak_rss_mib"] - small["peak_rss_mib"], abs=0.2
+    )
 
 
 def test_only_runs_one_section_and_keeps_the_others(tmp_path):

@@ -163,9 +163,23 @@ def test_folder_with_bad_files_colours_the_good_ones_and_names_the_bad(tmp_path,
 
     # The real console entry point, as a user or a script runs it.
     completed = subprocess.run(
-        [sys.executable, "-m", "sketch2color.cli", "colorize", str(inputs), "-o", str(out),
-         "--model", str(models["identity"]), "--batch-size", "2"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "sketch2color.cli",
+            "colorize",
+            str(inputs),
+            "-o",
+            str(out),
+            "--model",
+            str(models["identity"]),
+            "--batch-size",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
     )
 
     assert completed.returncode == 1, completed.stderr
@@ -201,15 +215,28 @@ def test_names_that_collide_in_the_output_are_both_kept(tmp_path):
 def test_several_inputs_need_an_output_folder(tmp_path, models, capsys):
     a = save_image(tmp_path / "a.png", marked_rgb(20, 20))
     b = save_image(tmp_path / "b.png", marked_rgb(20, 20))
-    assert main(["colorize", str(a), str(b), "-o", str(tmp_path / "out.png"), "--model", str(models["red"])]) == 1
+    assert (
+        main(["colorize", str(a), str(b), "-o", str(tmp_path / "out.png"), "--model", str(models["red"])])
+        == 1
+    )
     assert "-o" in capsys.readouterr().err and not (tmp_path / "out.png").exists()
 
 
 def test_a_missing_input_and_an_empty_folder_are_reported(tmp_path, models, capsys):
     good = save_image(tmp_path / "good.png", marked_rgb(20, 20))
     (tmp_path / "empty").mkdir()
-    rc = main(["colorize", str(good), str(tmp_path / "missing.png"), str(tmp_path / "empty"),
-               "-o", str(tmp_path / "out"), "--model", str(models["red"])])
+    rc = main(
+        [
+            "colorize",
+            str(good),
+            str(tmp_path / "missing.png"),
+            str(tmp_path / "empty"),
+            "-o",
+            str(tmp_path / "out"),
+            "--model",
+            str(models["red"]),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 1
     assert "missing.png: skipped: no such file" in err and "empty: skipped: no image files" in err
@@ -301,10 +328,17 @@ def test_the_fastest_export_is_chosen_with_keras_as_fallback(tmp_path, models, e
     assert chosen.format == "savedmodel" and any("generator_float16.tflite" in n for n in notes)
 
     # The export folder's own manifest wins, and a format that disagreed with Keras is never used.
-    (paths.models / "export" / "formats.json").write_text(json.dumps({
-        "fastest": "savedmodel", "usable": ["tflite_float32"], "inference_mode": "eval", "image_size": SIZE,
-        "formats": {"savedmodel": "savedmodel", "tflite_float32": "generator_float32.tflite"},
-    }))
+    (paths.models / "export" / "formats.json").write_text(
+        json.dumps(
+            {
+                "fastest": "savedmodel",
+                "usable": ["tflite_float32"],
+                "inference_mode": "eval",
+                "image_size": SIZE,
+                "formats": {"savedmodel": "savedmodel", "tflite_float32": "generator_float32.tflite"},
+            }
+        )
+    )
     chosen = choose_backend(None, paths, None, notes.append)
     assert chosen.path.name == "generator_float32.tflite"
     assert any("savedmodel" in n and "does not agree" in n for n in notes)

@@ -200,7 +200,7 @@ def test_samples_grid_has_one_row_per_example():
     left = samples.LABEL_PX + samples.GAP_PX
     # the first row's sketch tile is the (upscaled) sketch, pixel for pixel
     expected = cv2.resize(line_art(1), (tile, tile), interpolation=cv2.INTER_NEAREST)
-    assert np.array_equal(grid[top:top + tile, left:left + tile], expected)
+    assert np.array_equal(grid[top : top + tile, left : left + tile], expected)
 
 
 # ---------------------------------------------------------------- FID extra

@@ -54,11 +54,13 @@ def tiny_generator():
 
 
 def make_params(mode: str = "eval", formats_: tuple = ("savedmodel", "tflite_float32", "tflite_float16")):
-    return params_from_dict({
-        "data": {"image_size": SIZE},
-        "evaluate": {"inference_mode": mode},
-        "export": {"formats": list(formats_), "parity_images": 4, "latency_runs": 3},
-    })
+    return params_from_dict(
+        {
+            "data": {"image_size": SIZE},
+            "evaluate": {"inference_mode": mode},
+            "export": {"formats": list(formats_), "parity_images": 4, "latency_runs": 3},
+        }
+    )
 
 
 def make_project(root) -> ProjectPaths:
@@ -83,10 +85,15 @@ def mlflow_store(tmp_path_factory):
 def exported(tmp_path_factory, mlflow_store):
     uri, _, run_id, version = mlflow_store
     paths = make_project(tmp_path_factory.mktemp("project"))
-    write_json(paths.models / "mlflow_run.json", {
-        "run_id": run_id, "tracking_uri": uri,
-        "registered_model_name": MODEL_NAME, "registered_model_version": version,
-    })
+    write_json(
+        paths.models / "mlflow_run.json",
+        {
+            "run_id": run_id,
+            "tracking_uri": uri,
+            "registered_model_name": MODEL_NAME,
+            "registered_model_version": version,
+        },
+    )
     stale = paths.models / "export" / "stale.tflite"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"from an earlier export")
@@ -157,8 +164,15 @@ def test_export_json_records_parity_speed_and_onnx(exported):
     _, summary = exported
     assert set(summary["formats"]) == {"savedmodel", "tflite_float32", "tflite_float16"}
     for name, entry in summary["formats"].items():
-        assert {"path", "bytes", "max_abs_diff", "ssim_vs_keras", "latency_ms_p50",
-                "latency_ms_p95", "agrees"} <= set(entry), name
+        assert {
+            "path",
+            "bytes",
+            "max_abs_diff",
+            "ssim_vs_keras",
+            "latency_ms_p50",
+            "latency_ms_p95",
+            "agrees",
+        } <= set(entry), name
         assert entry["agrees"] is True, name
         assert entry["ssim_vs_keras"] > 0.99, name
         assert entry["latency_ms_p95"] >= entry["latency_ms_p50"] > 0, name
@@ -174,13 +188,19 @@ def test_exported_files_and_summary_reach_mlflow(exported, mlflow_store):
     _, client, run_id, version = mlflow_store
     _, summary = exported
     files = {a.path for a in client.list_artifacts(run_id, "export")}
-    assert {"export/savedmodel", "export/generator_float32.tflite",
-            "export/generator_float16.tflite", "export/export.json"} <= files
+    assert {
+        "export/savedmodel",
+        "export/generator_float32.tflite",
+        "export/generator_float16.tflite",
+        "export/export.json",
+    } <= files
     tags = client.get_model_version(MODEL_NAME, version).tags
     assert tags["export.fastest"] == summary["fastest"]
     assert tags["export.artifacts"] == f"runs:/{run_id}/export"
     metrics = client.get_run(run_id).data.metrics
-    assert metrics["export_tflite_float32_max_abs_diff"] == summary["formats"]["tflite_float32"]["max_abs_diff"]
+    assert (
+        metrics["export_tflite_float32_max_abs_diff"] == summary["formats"]["tflite_float32"]["max_abs_diff"]
+    )
 
 
 def test_train_dropout_mode_skips_tflite_and_keeps_dropout_in_the_savedmodel(tmp_path):

@@ -21,7 +21,6 @@ from sketch2color.paths import ProjectPaths
 
 from helpers import serve_folder
 
-
 # ---------------------------------------------------------------- helpers
 
 
@@ -67,8 +66,12 @@ def kaggle_tree(root: Path) -> Path:
 
 
 EXPECTED_RAW = {
-    "train/001.png", "train/002.png", "train/part_a/001.png", "train/part_b/001.png",
-    "val/101.png", ProjectPaths.FETCH_REPORT,
+    "train/001.png",
+    "train/002.png",
+    "train/part_a/001.png",
+    "train/part_b/001.png",
+    "val/101.png",
+    ProjectPaths.FETCH_REPORT,
 }
 
 
@@ -282,8 +285,7 @@ def test_kaggle_api_without_credentials_says_what_to_set_up(tmp_path, no_kaggle_
     assert not paths.raw.exists()
 
 
-def test_kaggle_api_with_credentials_but_no_command_says_so(tmp_path, no_kaggle_credentials,
-                                                           monkeypatch):
+def test_kaggle_api_with_credentials_but_no_command_says_so(tmp_path, no_kaggle_credentials, monkeypatch):
     monkeypatch.setenv("KAGGLE_USERNAME", "someone")
     monkeypatch.setenv("KAGGLE_KEY", "not-a-real-key")
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
@@ -310,7 +312,8 @@ def colour_folder(root: Path) -> Path:
     rgba[25:, :, 3] = 255  # top half fully transparent
     Image.fromarray(rgba, "RGBA").save(root / "transparent.png")
     Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).convert(
-        "P", palette=Image.Palette.ADAPTIVE, colors=8).save(root / "palette.png")
+        "P", palette=Image.Palette.ADAPTIVE, colors=8
+    ).save(root / "palette.png")
     sixteen = np.full((36, 36), 32896, np.uint16)  # half of 65535: mid grey
     (root / "nested").mkdir()
     Image.fromarray(sixteen).save(root / "nested" / "deep16.png")
@@ -331,12 +334,19 @@ def colour_folder(root: Path) -> Path:
 def test_colour_folder_writes_pairs_and_reports_bad_files(tmp_path):
     source = colour_folder(tmp_path / "art")
     paths = project(tmp_path)
-    params = params_for("colour_folder", path=str(source), sketch_method="xdog",
-                        safety={"max_image_pixels": 5000})
+    params = params_for(
+        "colour_folder", path=str(source), sketch_method="xdog", safety={"max_image_pixels": 5000}
+    )
     report = fetch(params, paths)
 
-    written = {"train/photo_jpg.png", "train/transparent.png", "train/palette.png",
-               "train/nested/deep16.png", "train/nested/gray_bmp.png", "train/nested/photo.png"}
+    written = {
+        "train/photo_jpg.png",
+        "train/transparent.png",
+        "train/palette.png",
+        "train/nested/deep16.png",
+        "train/nested/gray_bmp.png",
+        "train/nested/photo.png",
+    }
     assert files_under(paths.raw) == written | {ProjectPaths.FETCH_REPORT}
     assert report.counts == {"train": 6}
     for name in written:
@@ -381,8 +391,11 @@ def test_colour_folder_output_is_deterministic(tmp_path):
     first, second = ProjectPaths(tmp_path / "first"), ProjectPaths(tmp_path / "second")
     fetch(params, first)
     fetch(params, second)
-    assert files_under(first.raw) == files_under(second.raw) == {
-        "train/a.png", "train/b_jpg.png", ProjectPaths.FETCH_REPORT}
+    assert (
+        files_under(first.raw)
+        == files_under(second.raw)
+        == {"train/a.png", "train/b_jpg.png", ProjectPaths.FETCH_REPORT}
+    )
     for name in files_under(first.raw):
         assert (first.raw / name).read_bytes() == (second.raw / name).read_bytes(), name
 
@@ -404,8 +417,9 @@ def test_colour_folder_with_nothing_usable_names_the_folder(tmp_path):
 def test_synthetic_source_writes_pairs_and_a_report(tmp_path):
     pytest.importorskip("sketch2color.data.synthetic")
     paths = project(tmp_path)
-    params = params_from_dict({"fetch": {"synthetic": {"count": 3, "pair_width": 64,
-                                                       "pair_height": 32, "workers": 1}}})
+    params = params_from_dict(
+        {"fetch": {"synthetic": {"count": 3, "pair_width": 64, "pair_height": 32, "workers": 1}}}
+    )
     report = fetch(params, paths)
     assert report.counts == {"train": 3}
     assert len(list((paths.raw / "train").glob("*.png"))) == 3

@@ -71,7 +71,13 @@ def test_generator_filters_follow_the_paper_scaled_by_ngf():
     assert encoder_filters(64, 32) == [32, 64, 128, 256, 256, 256]
     generator = build_generator(256, ngf=64, norm="batch")
     assert [generator.get_layer(f"up_{i}").output.shape[-1] for i in range(1, 8)] == [
-        512, 512, 512, 512, 256, 128, 64
+        512,
+        512,
+        512,
+        512,
+        256,
+        128,
+        64,
     ]
 
 

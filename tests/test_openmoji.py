@@ -98,10 +98,19 @@ def test_skin_tones_can_be_kept():
 
 
 def test_variants_of_one_drawing_share_a_group():
-    police = {variant_group(emoji(c)) for c in
-              ("1F46E", "1F46E-200D-2642-FE0F", "1F46E-200D-2640-FE0F", "1F46E-1F3FB", "1F46E-1F3FF-200D-2640-FE0F")}
-    firefighter = {variant_group(emoji(c)) for c in
-                   ("1F9D1-200D-1F692", "1F468-200D-1F692", "1F469-1F3FD-200D-1F692")}
+    police = {
+        variant_group(emoji(c))
+        for c in (
+            "1F46E",
+            "1F46E-200D-2642-FE0F",
+            "1F46E-200D-2640-FE0F",
+            "1F46E-1F3FB",
+            "1F46E-1F3FF-200D-2640-FE0F",
+        )
+    }
+    firefighter = {
+        variant_group(emoji(c)) for c in ("1F9D1-200D-1F692", "1F468-200D-1F692", "1F469-1F3FD-200D-1F692")
+    }
     assert police == {"1F46E"} and firefighter == {"1F9D1-200D-1F692"}
     assert variant_group(emoji("1F600")) != variant_group(emoji("1F601"))
 
@@ -120,8 +129,10 @@ def test_split_keeps_each_group_in_one_split():
     assert sum(len(m) for m in assigned.values()) == 150
     without = assign_splits({"train": files, "val": []}, params)
     assert {len(without[s]) for s in ("val", "test")} == {30}
-    assert any(len({s for s, m in without.items() for f in m if groups[f.name] == g}) > 1
-               for g in set(groups.values()))  # without groups, variants do scatter
+    assert any(
+        len({s for s, m in without.items() for f in m if groups[f.name] == g}) > 1
+        for g in set(groups.values())
+    )  # without groups, variants do scatter
 
 
 def test_spread_subset_spans_the_list():
@@ -130,12 +141,17 @@ def test_spread_subset_spans_the_list():
 
 
 def openmoji_params(**openmoji):
-    return params_from_dict({"fetch": {"source": "openmoji", "openmoji": {"size": 64, "workers": 2, **openmoji}}})
+    return params_from_dict(
+        {"fetch": {"source": "openmoji", "openmoji": {"size": 64, "workers": 2, **openmoji}}}
+    )
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_fetch_writes_pairs_groups_and_attribution_deterministically(tmp_path):
@@ -165,10 +181,12 @@ run_stage("sketch2color.data.fetch:fetch_stage")
 
 def test_a_missing_extra_is_one_error_line_naming_the_install_command(tmp_path):
     (tmp_path / "params.yaml").write_text("fetch:\n  source: openmoji\n")
-    result = subprocess.run([sys.executable, "-c", MISSING_EXTRA], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", MISSING_EXTRA], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert errors == ["error: fetch.source is 'openmoji' but resvg-py is not installed: "
-                      "run pip install -e '.[openmoji]'"], result.stderr
+    assert errors == [
+        "error: fetch.source is 'openmoji' but resvg-py is not installed: run pip install -e '.[openmoji]'"
+    ], result.stderr
     assert not (tmp_path / "data" / "raw").exists()

@@ -51,8 +51,12 @@ def test_first_repro_runs_every_stage_and_writes_every_output(reproduced):
     assert {"model", "baseline_sketch", "baseline_mean_colour"} <= set(evaluation)
     export = json.loads((root / "metrics" / "export.json").read_text())
     assert export["fastest"] in export["formats"]
-    for name in ("generator.keras", "mlflow_run.json", "export/savedmodel/saved_model.pb",
-                 "export/generator_float32.tflite"):
+    for name in (
+        "generator.keras",
+        "mlflow_run.json",
+        "export/savedmodel/saved_model.pb",
+        "export/generator_float32.tflite",
+    ):
         assert (root / "models" / name).exists(), name
     for name in ("augment_preview.png", "validation.png", "samples.png"):
         assert (root / "metrics" / name).stat().st_size > 0, name

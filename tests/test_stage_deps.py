@@ -46,8 +46,13 @@ def _imported_modules(file: Path, module: str) -> set[str]:
     """Package modules ``file`` imports, anywhere in it (lazy imports too), with their parent packages."""
     package = module if file.name == "__init__.py" else module.rpartition(".")[0]
     tree = ast.parse(file.read_text())
-    type_only = {id(inner) for node in ast.walk(tree) if _is_type_checking_block(node)
-                 for statement in node.body for inner in ast.walk(statement)}
+    type_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if _is_type_checking_block(node)
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
     found: set[str] = set()
     for node in ast.walk(tree):
         if id(node) in type_only:
@@ -61,8 +66,9 @@ def _imported_modules(file: Path, module: str) -> set[str]:
             else:
                 source = node.module or ""
             found.add(source)
-            found.update(f"{source}.{alias.name}" for alias in node.names
-                         if _module_file(f"{source}.{alias.name}"))
+            found.update(
+                f"{source}.{alias.name}" for alias in node.names if _module_file(f"{source}.{alias.name}")
+            )
     ours = {name for name in found if name.split(".")[0] == "sketch2color"}
     return {".".join(name.split(".")[:end]) for name in ours for end in range(1, name.count(".") + 2)}
 
@@ -72,7 +78,8 @@ def _is_type_checking_block(node: ast.AST) -> bool:
         return False
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _closure(start: str) -> set[Path]:
@@ -97,7 +104,7 @@ def _stages() -> dict[str, dict]:
 def _entry_module(stage: str) -> str:
     script = (REPO / "stages" / f"{stage}.py").read_text()
     match = re.search(r'run_stage\("([\w.]+):\w+"\)', script)
-    assert match, f"stages/{stage}.py does not call run_stage(\"module:function\")"
+    assert match, f'stages/{stage}.py does not call run_stage("module:function")'
     return match.group(1)
 
 

@@ -22,12 +22,12 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import mlflow  # noqa: E402
-from mlflow import MlflowClient  # noqa: E402
+import mlflow
+from mlflow import MlflowClient
 
-from sketch2color.config import Params, params_from_dict  # noqa: E402
-from sketch2color.paths import ProjectPaths  # noqa: E402
-from sketch2color.tracking import (  # noqa: E402
+from sketch2color.config import Params, params_from_dict
+from sketch2color.paths import ProjectPaths
+from sketch2color.tracking import (
     RunRecord,
     TrackingUnavailable,
     TrainingRun,
@@ -35,9 +35,9 @@ from sketch2color.tracking import (  # noqa: E402
     resolve_tracking_uri,
     run_record_path,
 )
-from sketch2color.tracking.run import params_hash  # noqa: E402
-from sketch2color.tracking.store import is_database_locked, retry_when_locked  # noqa: E402
-from sketch2color.training.validation_figure import render_validation_figure  # noqa: E402
+from sketch2color.tracking.run import params_hash
+from sketch2color.tracking.store import is_database_locked, retry_when_locked
+from sketch2color.training.validation_figure import render_validation_figure
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT = "test-sketch2color"
@@ -52,14 +52,20 @@ def isolated_mlflow_state():
     """Restore the environment (MLflow writes MLFLOW_TRACKING_URI and our HTTP
     defaults into it) and end any run a failing test left active."""
     saved = dict(os.environ)
-    for name in ("DVC_ROOT", "DVC_EXP_NAME", "DVC_EXP_BASELINE_REV", "MLFLOW_RUN_ID",
-                 "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID"):
+    for name in (
+        "DVC_ROOT",
+        "DVC_EXP_NAME",
+        "DVC_EXP_BASELINE_REV",
+        "MLFLOW_RUN_ID",
+        "MLFLOW_EXPERIMENT_NAME",
+        "MLFLOW_EXPERIMENT_ID",
+    ):
         os.environ.pop(name, None)
     yield
     while mlflow.active_run() is not None:
         try:
             mlflow.end_run()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a test's leftover run must not fail the next test
             break
     os.environ.clear()
     os.environ.update(saved)
@@ -82,9 +88,11 @@ def paths(tmp_path: Path) -> ProjectPaths:
 
 
 def make_params(**train: object) -> Params:
-    return params_from_dict({
-        "train": {"experiment_name": EXPERIMENT, "registered_model_name": MODEL_NAME, **train},
-    })
+    return params_from_dict(
+        {
+            "train": {"experiment_name": EXPERIMENT, "registered_model_name": MODEL_NAME, **train},
+        }
+    )
 
 
 def tiny_generator(size: int = 32):
@@ -134,9 +142,7 @@ def test_env_uri_wins_and_relative_sqlite_is_anchored_at_the_root(paths):
 # ---------------------------------------------------------------- a whole run
 
 
-def test_run_logs_everything_and_registers_one_version_per_training(
-    sqlite_store, paths, tmp_path
-):
+def test_run_logs_everything_and_registers_one_version_per_training(sqlite_store, paths, tmp_path):
     params = make_params()
     generator = tiny_generator()
     example = np.random.default_rng(0).uniform(-1, 1, (32, 32, 3)).astype(np.float32)
@@ -168,8 +174,7 @@ def test_run_logs_everything_and_registers_one_version_per_training(
     assert stored.data.params["fetch.path"] == "null"
 
     history = client.get_metric_history(run.run_id, "g_total")
-    assert [(m.step, m.value) for m in sorted(history, key=lambda m: m.step)] == [
-        (0, 3.0), (20, 2.0)]
+    assert [(m.step, m.value) for m in sorted(history, key=lambda m: m.step)] == [(0, 3.0), (20, 2.0)]
     assert metric_steps(client, run.run_id, "d_loss") == [0, 20]
 
     images = [Path(a.path).name for a in client.list_artifacts(run.run_id, "images")]
@@ -184,8 +189,7 @@ def test_run_logs_everything_and_registers_one_version_per_training(
     model_version = client.get_model_version(MODEL_NAME, "1")
     assert model_version.run_id == run.run_id
     reloaded = mlflow.keras.load_model(f"models:/{MODEL_NAME}/1")
-    np.testing.assert_allclose(
-        reloaded(example[None]).numpy(), generator(example[None]).numpy(), atol=1e-6)
+    np.testing.assert_allclose(reloaded(example[None]).numpy(), generator(example[None]).numpy(), atol=1e-6)
 
     record = json.loads(run_record_path(paths).read_text())
     assert record["run_id"] == run.run_id
@@ -318,10 +322,15 @@ def test_parallel_experiments_share_one_fresh_sqlite_store(sqlite_store, tmp_pat
         root = tmp_path / name
         root.mkdir()
         env = {**os.environ, "DVC_EXP_NAME": name, "TF_CPP_MIN_LOG_LEVEL": "2"}
-        workers.append(subprocess.Popen(
-            [sys.executable, "-c", CONCURRENT_WRITER, str(go), str(root)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        ))
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, "-c", CONCURRENT_WRITER, str(go), str(root)],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     deadline = time.monotonic() + 240
     while not all((tmp_path / name / "ready").exists() for name in ("exp-a", "exp-b")):
         assert all(w.poll() is None for w in workers), [w.communicate() for w in workers]
@@ -329,7 +338,7 @@ def test_parallel_experiments_share_one_fresh_sqlite_store(sqlite_store, tmp_pat
         time.sleep(0.05)
     go.touch()  # both have imported MLflow: release them at the same instant
     results = [w.communicate(timeout=300) for w in workers]
-    for worker, (out, err) in zip(workers, results):
+    for worker, (_out, err) in zip(workers, results, strict=True):
         assert worker.returncode == 0, err
         assert "database is locked" not in err
     run_ids = {out.split()[0] for out, _ in results}
@@ -353,11 +362,24 @@ def mlflow_server(tmp_path):
     server_dir.mkdir()
     log_file = open(server_dir / "server.log", "wb")
     process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("mlflow")), "server",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-         "--backend-store-uri", f"sqlite:///{server_dir / 'mlflow.db'}",
-         "--artifacts-destination", str(server_dir / "artifacts")],
-        cwd=server_dir, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        [
+            str(Path(sys.executable).with_name("mlflow")),
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            f"sqlite:///{server_dir / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(server_dir / "artifacts"),
+        ],
+        cwd=server_dir,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -371,8 +393,9 @@ def mlflow_server(tmp_path):
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("mlflow server did not start:\n"
-                                   + (server_dir / "server.log").read_text()[-3000:])
+                raise RuntimeError(
+                    "mlflow server did not start:\n" + (server_dir / "server.log").read_text()[-3000:]
+                )
             time.sleep(0.25)
 
         def stop() -> None:
@@ -388,9 +411,7 @@ def mlflow_server(tmp_path):
         log_file.close()
 
 
-def test_server_that_goes_away_mid_run_costs_warnings_not_the_training(
-    mlflow_server, paths, caplog
-):
+def test_server_that_goes_away_mid_run_costs_warnings_not_the_training(mlflow_server, paths, caplog):
     url, server_db, stop = mlflow_server
     os.environ["MLFLOW_TRACKING_URI"] = url
     run = TrainingRun.start(make_params(), paths, resume_run_id=None)
@@ -400,8 +421,8 @@ def test_server_that_goes_away_mid_run_costs_warnings_not_the_training(
 
     stop()
     caplog.clear()
-    run.log_metrics({"g_total": 0.5}, step=1)       # fails: warns, pauses
-    run.log_metrics({"g_total": 0.4}, step=2)       # paused: dropped at once
+    run.log_metrics({"g_total": 0.5}, step=1)  # fails: warns, pauses
+    run.log_metrics({"g_total": 0.4}, step=2)  # paused: dropped at once
     run.log_image("validation", picture(4), step=1)
     assert run.log_generator(tiny_generator(), np.zeros((32, 32, 3), np.float32)) is None
     run.finish()
@@ -434,7 +455,7 @@ def test_validation_figure_has_one_titled_row_per_example_and_shows_each_input()
 
     width = three.shape[1]
     for third, colour in enumerate((red, green, blue)):
-        strip = three[:, third * width // 3:(third + 1) * width // 3].reshape(-1, 3)
+        strip = three[:, third * width // 3 : (third + 1) * width // 3].reshape(-1, 3)
         matches = {c: int(np.all(strip == c, axis=1).sum()) for c in (red, green, blue)}
         assert matches[colour] > 1000
         assert all(n == 0 for c, n in matches.items() if c != colour)
@@ -446,7 +467,8 @@ def test_validation_figure_has_one_titled_row_per_example_and_shows_each_input()
 
     # the title text changes with the epoch
     assert not np.array_equal(
-        one, render_validation_figure(solid(red, 1), solid(green, 1), solid(blue, 1), epoch=2))
+        one, render_validation_figure(solid(red, 1), solid(green, 1), solid(blue, 1), epoch=2)
+    )
 
 
 def test_validation_figure_rejects_mismatched_inputs():

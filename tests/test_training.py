@@ -48,7 +48,7 @@ def _history(paths) -> list[dict[str, str]]:
 
 def _checkpoint_steps(paths) -> list[int]:
     folder = paths.models / "checkpoints"
-    return sorted(int(p.name[len("ckpt-"):-len(".index")]) for p in folder.glob("ckpt-*.index"))
+    return sorted(int(p.name[len("ckpt-") : -len(".index")]) for p in folder.glob("ckpt-*.index"))
 
 
 # ---------------------------------------------------------------- learning
@@ -110,8 +110,10 @@ def test_learning_rate_resumes_exactly_from_a_checkpoint(tmp_path):
 
     second = build_training_state(params.train, SIZE, schedule)
     second.checkpoint().restore(path).assert_existing_objects_matched()
-    for before, after in ((first.generator_optimizer, second.generator_optimizer),
-                          (first.discriminator_optimizer, second.discriminator_optimizer)):
+    for before, after in (
+        (first.generator_optimizer, second.generator_optimizer),
+        (first.discriminator_optimizer, second.discriminator_optimizer),
+    ):
         assert int(after.iterations.numpy()) == 4
         assert float(after.learning_rate) == pytest.approx(float(before.learning_rate))
         assert float(after.learning_rate) == pytest.approx(1e-3 * (1 - 1 / 3))
@@ -168,7 +170,14 @@ def test_training_runs_the_planned_steps_and_writes_its_metrics(tmp_path):
 
     assert tracker.steps_of("gen_total") == [3, 4, 6, 8]
     assert set(tracker.metrics[0][1]) == {
-        "gen_total", "gen_gan", "gen_l1", "disc", "d_real", "d_fake", "images_per_s", "lr"
+        "gen_total",
+        "gen_gan",
+        "gen_l1",
+        "disc",
+        "d_real",
+        "d_fake",
+        "images_per_s",
+        "lr",
     }
     assert tracker.steps_of("epoch_gen_l1") == [1, 2]
     assert [(key, step) for key, _, step in tracker.images] == [("validation", 1), ("validation", 2)]
@@ -308,7 +317,10 @@ def test_a_real_mirrored_strategy_over_two_logical_cpus_trains(tmp_path):
     params = tiny_train_params(strategy="mirrored", epochs=1, batch_size=4)
     result = subprocess.run(
         [sys.executable, "-c", MIRRORED_SCRIPT, str(paths.root), json.dumps(params)],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout.split("RESULT ", 1)[1])
@@ -327,7 +339,8 @@ MULTI_WORKER_SCRIPT = textwrap.dedent(
     from sketch2color.config import params_from_dict
     from sketch2color.paths import ProjectPaths
     from sketch2color.training.loop import NullTracker, prepare_training, run_training
-    plan = prepare_training(params_from_dict(json.loads(sys.argv[2])), ProjectPaths(Path(sys.argv[1])), strategy)
+    params = params_from_dict(json.loads(sys.argv[2]))
+    plan = prepare_training(params, ProjectPaths(Path(sys.argv[1])), strategy)
     outcome = run_training(plan, NullTracker())
     plan.store.close()
     print("RESULT " + json.dumps({"chief": is_chief(strategy), **outcome.summary}))
@@ -353,9 +366,14 @@ def test_two_workers_train_in_lockstep_and_only_the_chief_writes(tmp_path):
     workers = [
         subprocess.Popen(
             [sys.executable, "-c", MULTI_WORKER_SCRIPT, str(paths.root), params],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
-                 "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={
+                **os.environ,
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+            },
         )
         for index in range(2)
     ]
@@ -399,8 +417,14 @@ def test_the_train_stage_killed_mid_epoch_resumes_and_ends_at_the_planned_step(t
     command = [sys.executable, str(REPO / "stages" / "train.py")]
     latest = paths.models / "checkpoints" / LATEST_FILE
 
-    first = subprocess.Popen(command, cwd=tmp_path, env=_stage_env(tmp_path),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        env=_stage_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while not latest.exists() and first.poll() is None and time.monotonic() < deadline:
@@ -419,8 +443,9 @@ def test_the_train_stage_killed_mid_epoch_resumes_and_ends_at_the_planned_step(t
     shutil.rmtree(paths.metrics)
     (paths.models / "mlflow_run.json").unlink()
 
-    second = subprocess.run(command, cwd=tmp_path, env=_stage_env(tmp_path),
-                            capture_output=True, text=True, timeout=600)
+    second = subprocess.run(
+        command, cwd=tmp_path, env=_stage_env(tmp_path), capture_output=True, text=True, timeout=600
+    )
     assert second.returncode == 0, second.stderr[-3000:]
     summary = json.loads((paths.metrics / "train.json").read_text())
     assert summary["steps"] == planned

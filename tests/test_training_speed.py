@@ -6,7 +6,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from sketch2color.config import params_from_dict
@@ -34,7 +33,7 @@ def _train(optimizer_class, steps: int = 25):
 
     @tf.function
     def apply(step_grads):
-        optimizer.apply_gradients(zip(step_grads, variables))
+        optimizer.apply_gradients(zip(step_grads, variables, strict=True))
 
     for step_grads in grads:
         apply([tf.constant(g) for g in step_grads])
@@ -44,10 +43,12 @@ def _train(optimizer_class, steps: int = 25):
 def test_fused_adam_takes_the_same_steps_as_keras_adam():
     keras_vars, keras_opt = _train(keras.optimizers.Adam)
     fused_vars, fused_opt = _train(FusedAdam)
-    for expected, got in zip(keras_vars, fused_vars):
+    for expected, got in zip(keras_vars, fused_vars, strict=True):
         np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=2e-6)
     assert int(fused_opt.iterations.numpy()) == int(keras_opt.iterations.numpy()) == 25
-    for expected, got in zip(keras_opt.variables, fused_opt.variables):  # iterations, m and v slots
+    for expected, got in zip(
+        keras_opt.variables, fused_opt.variables, strict=True
+    ):  # iterations, m and v slots
         np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=2e-6)
 
 
@@ -57,9 +58,11 @@ def test_fused_adam_moved_the_weights_and_checkpoints_restore_into_keras_adam(tm
     fresh_vars = [keras.Variable(np.zeros(v.shape, np.float32)) for v in fused_vars]
     fresh_opt = keras.optimizers.Adam(learning_rate=ConstantThenLinearDecay(1e-2, 25, 12), beta_1=0.5)
     fresh_opt.build(fresh_vars)
-    tf.train.Checkpoint(optimizer=fresh_opt, weights=fresh_vars).restore(path).assert_existing_objects_matched()
+    tf.train.Checkpoint(optimizer=fresh_opt, weights=fresh_vars).restore(
+        path
+    ).assert_existing_objects_matched()
     assert int(fresh_opt.iterations.numpy()) == 25
-    for expected, got in zip(fused_opt.variables, fresh_opt.variables):
+    for expected, got in zip(fused_opt.variables, fresh_opt.variables, strict=True):
         np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
     assert np.abs(fused_vars[0].numpy()).sum() > 0
 

@@ -72,17 +72,36 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit status: 0 when every sketch was coloured, 1 when any file failed (each failure is "
         "named on stderr; the other files are still coloured) or the model could not be used.",
     )
-    colorize.add_argument("sketches", nargs="+", type=Path, metavar="SKETCH",
-                          help="image files or folders (searched recursively)")
-    colorize.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
-                          help="OUT.png for one file; a folder for several files or a folder "
-                          "(relative names are kept, as .png)")
+    colorize.add_argument(
+        "sketches",
+        nargs="+",
+        type=Path,
+        metavar="SKETCH",
+        help="image files or folders (searched recursively)",
+    )
+    colorize.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="OUT",
+        help="OUT.png for one file; a folder for several files or a folder "
+        "(relative names are kept, as .png)",
+    )
     colorize.add_argument("--model", type=Path, metavar="PATH", help=MODEL_HELP)
-    colorize.add_argument("--batch-size", type=_positive_int, default=8, metavar="N",
-                          help="sketches per model call (default: 8)")
-    colorize.add_argument("--inference-mode", choices=("eval", "train_dropout"),
-                          help="dropout at test time (default: params.yaml's evaluate.inference_mode, "
-                          "else eval); exported formats keep the mode they were exported with")
+    colorize.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="sketches per model call (default: 8)",
+    )
+    colorize.add_argument(
+        "--inference-mode",
+        choices=("eval", "train_dropout"),
+        help="dropout at test time (default: params.yaml's evaluate.inference_mode, "
+        "else eval); exported formats keep the mode they were exported with",
+    )
     colorize.set_defaults(handler=_colorize)
 
     gui = commands.add_parser("gui", help="the desktop window: open a sketch, colour it, save it")

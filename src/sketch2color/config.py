@@ -14,12 +14,11 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
 
 from sketch2color.errors import ConfigError
-
 
 # ---------------------------------------------------------------- sections
 
@@ -91,7 +90,7 @@ class OpenMojiConfig:
     size: int = 512
     skin_tones: SkinTones = "exclude"
     min_line_fraction: float = 0.002
-    limit: Optional[int] = None
+    limit: int | None = None
     workers: int = 2
 
     def validate(self, where: str) -> None:
@@ -116,9 +115,9 @@ class FetchConfig:
     """
 
     source: FetchSource = "synthetic"
-    path: Optional[str] = None
-    url: Optional[str] = None
-    sha256: Optional[str] = None
+    path: str | None = None
+    url: str | None = None
+    sha256: str | None = None
     kaggle_dataset: str = "ktaebum/anime-sketch-colorization-pair"
     sketch_method: SketchMethod = "xdog"
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
@@ -127,11 +126,19 @@ class FetchConfig:
 
     def validate(self, where: str) -> None:
         if self.source in ("kaggle_local", "colour_folder"):
-            _require(bool(self.path and self.path.strip()), f"{where}.path", self.path,
-                     f"a folder or .zip path when source is '{self.source}'")
+            _require(
+                bool(self.path and self.path.strip()),
+                f"{where}.path",
+                self.path,
+                f"a folder or .zip path when source is '{self.source}'",
+            )
         if self.source == "url":
-            _require(self.url is not None and self.url.lower().startswith(("http://", "https://")),
-                     f"{where}.url", self.url, "an http(s) URL of a .zip archive")
+            _require(
+                self.url is not None and self.url.lower().startswith(("http://", "https://")),
+                f"{where}.url",
+                self.url,
+                "an http(s) URL of a .zip archive",
+            )
             _require(
                 self.sha256 is not None
                 and len(self.sha256) == 64
@@ -144,7 +151,7 @@ class FetchConfig:
         self.openmoji.validate(f"{where}.openmoji")
         self.safety.validate(f"{where}.safety")
 
-    def source_path(self, root: Path) -> Optional[Path]:
+    def source_path(self, root: Path) -> Path | None:
         """``fetch.path`` resolved against the project root, checked to exist.
 
         Only the fetch stage calls this (first thing, before any work): the
@@ -157,8 +164,7 @@ class FetchConfig:
         if not path.is_absolute():
             path = root / path
         if not path.exists():
-            raise ConfigError("fetch.path", self.path,
-                              f"an existing file or folder (nothing is at {path})")
+            raise ConfigError("fetch.path", self.path, f"an existing file or folder (nothing is at {path})")
         if self.source == "colour_folder" and not path.is_dir():
             raise ConfigError("fetch.path", self.path, "a folder of colour images")
         return path
@@ -220,7 +226,7 @@ Norm = Literal["batch", "instance"]
 Strategy = Literal["auto", "one_device", "mirrored", "multi_worker"]
 # true, false, or "auto": on where the hardware computes a 16-bit type natively
 # (see sketch2color.training.precision).
-MixedPrecision = Union[bool, Literal["auto"]]
+MixedPrecision = bool | Literal["auto"]
 
 
 @dataclass(frozen=True)
@@ -266,10 +272,18 @@ class TrainConfig:
         _require_range(f"{where}.log_every_steps", self.log_every_steps, 1, 10**9)
         _require_range(f"{where}.keep_checkpoints", self.keep_checkpoints, 1, 1000)
         _require_range(f"{where}.validation_examples", self.validation_examples, 1, 64)
-        _require(bool(self.experiment_name.strip()), f"{where}.experiment_name",
-                 self.experiment_name, "a non-empty name")
-        _require(bool(self.registered_model_name.strip()), f"{where}.registered_model_name",
-                 self.registered_model_name, "a non-empty name")
+        _require(
+            bool(self.experiment_name.strip()),
+            f"{where}.experiment_name",
+            self.experiment_name,
+            "a non-empty name",
+        )
+        _require(
+            bool(self.registered_model_name.strip()),
+            f"{where}.registered_model_name",
+            self.registered_model_name,
+            "a non-empty name",
+        )
 
 
 InferenceMode = Literal["eval", "train_dropout"]
@@ -308,8 +322,12 @@ class ExportConfig:
     latency_runs: int = 20
 
     def validate(self, where: str) -> None:
-        _require(len(self.formats) > 0, f"{where}.formats", list(self.formats),
-                 "at least one of savedmodel, tflite_float32, tflite_float16")
+        _require(
+            len(self.formats) > 0,
+            f"{where}.formats",
+            list(self.formats),
+            "at least one of savedmodel, tflite_float32, tflite_float16",
+        )
         _require_range(f"{where}.parity_images", self.parity_images, 1, 10_000)
         _require_range(f"{where}.latency_runs", self.latency_runs, 1, 10_000)
 
@@ -382,8 +400,9 @@ def _build(cls: type, raw: Any, where: str) -> Any:
     unknown = sorted(set(raw) - set(fields), key=str)
     if unknown:
         key = _join(where, str(unknown[0]))
-        raise ConfigError(key, raw[unknown[0]], f"a known key; allowed here: {', '.join(fields)}",
-                          unknown=True)
+        raise ConfigError(
+            key, raw[unknown[0]], f"a known key; allowed here: {', '.join(fields)}", unknown=True
+        )
     values = {}
     for name, value in raw.items():
         values[name] = _coerce(hints[name], value, _join(where, name))

@@ -92,7 +92,10 @@ class _Worker(threading.Thread):
         self._backend, self._model_path = None, model_path
         try:
             self._backend = choose_backend(
-                model_path, self._paths, None, lambda line: self._results.put(("note", line)),
+                model_path,
+                self._paths,
+                None,
+                lambda line: self._results.put(("note", line)),
                 self._settings.inference_mode,
             )
         finally:
@@ -120,7 +123,9 @@ def photo_from_rgb(master: tk.Misc, rgb: np.ndarray) -> tk.PhotoImage:
     """A Tk image from RGB pixels via binary PPM: no BGR, no extra imaging toolkit."""
     height, width = rgb.shape[:2]
     header = f"P6 {width} {height} 255\n".encode()
-    return tk.PhotoImage(master=master, data=header + np.ascontiguousarray(rgb, np.uint8).tobytes(), format="PPM")
+    return tk.PhotoImage(
+        master=master, data=header + np.ascontiguousarray(rgb, np.uint8).tobytes(), format="PPM"
+    )
 
 
 # ---------------------------------------------------------------- the window
@@ -287,15 +292,19 @@ class ColorizerApp:
             return
         stem = self.sketch_path.stem if self.sketch_path else "sketch"
         name = filedialog.asksaveasfilename(
-            parent=self.root, title="Save result", defaultextension=".png",
-            initialfile=f"{stem}_colour.png", filetypes=[("PNG", "*.png"), ("JPEG", "*.jpg")],
+            parent=self.root,
+            title="Save result",
+            defaultextension=".png",
+            initialfile=f"{stem}_colour.png",
+            filetypes=[("PNG", "*.png"), ("JPEG", "*.jpg")],
         )
         if name:
             self.save_result(name)
 
     def _ask_model(self) -> None:
         name = filedialog.askopenfilename(
-            parent=self.root, title="Choose a generator (for a SavedModel, pick its saved_model.pb)",
+            parent=self.root,
+            title="Choose a generator (for a SavedModel, pick its saved_model.pb)",
             filetypes=[("Generators", "*.keras *.tflite saved_model.pb"), ("All files", "*")],
         )
         if name:
@@ -342,7 +351,9 @@ class ColorizerApp:
         if backend is None:
             self.model_label.configure(text="model: none")
             return
-        self.model_label.configure(text=f"model: {backend.path.name} ({backend.format}, {backend.input_size} px)")
+        self.model_label.configure(
+            text=f"model: {backend.path.name} ({backend.format}, {backend.input_size} px)"
+        )
         self._set_status(f"Model ready: {backend.path}.")
 
     def _show_result(self, result: np.ndarray, seconds: float, generation: int) -> None:

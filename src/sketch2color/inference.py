@@ -42,8 +42,7 @@ def load_generator(path: str | Path):
     except ValueError as exc:
         if "safe_mode" in str(exc) or "Lambda" in str(exc) or "unsafe" in str(exc).lower():
             raise ModelLoadError(
-                f"{path}: refused to load: it contains code that could run on load "
-                f"(Keras safe_mode): {exc}"
+                f"{path}: refused to load: it contains code that could run on load (Keras safe_mode): {exc}"
             ) from None
         raise ModelLoadError(f"{path}: not a loadable Keras generator: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - zip, h5 and config errors all mean "bad file"

@@ -23,7 +23,7 @@ class ProjectPaths:
     """In data/raw: which pairs are variants of one drawing (split keeps each group together)."""
 
     @classmethod
-    def discover(cls) -> "ProjectPaths":
+    def discover(cls) -> ProjectPaths:
         return cls(Path.cwd().resolve())
 
     @property

@@ -14,7 +14,7 @@ import importlib
 import logging
 import os
 import sys
-from typing import Callable, Union
+from collections.abc import Callable
 
 from sketch2color.config import Params, load_params
 from sketch2color.errors import Sketch2ColorError
@@ -32,14 +32,14 @@ def configure_logging() -> None:
     )
 
 
-def _resolve(stage: Union[StageFunction, str]) -> StageFunction:
+def _resolve(stage: StageFunction | str) -> StageFunction:
     if callable(stage):
         return stage
     module_name, _, function_name = stage.partition(":")
     return getattr(importlib.import_module(module_name), function_name)
 
 
-def run_stage(stage: Union[StageFunction, str]) -> None:
+def run_stage(stage: StageFunction | str) -> None:
     # TensorFlow's C++ start-up chatter hides the stage's own report; keep warnings and errors.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     configure_logging()

@@ -12,7 +12,7 @@ import os
 import select
 import shutil
 import subprocess
-from typing import Iterator
+from collections.abc import Iterator
 
 from sketch2color.errors import Sketch2ColorError
 

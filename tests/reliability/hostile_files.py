@@ -15,9 +15,9 @@ import struct
 import warnings
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -69,8 +69,9 @@ def palette(index: int, transparent: bool = False) -> bytes:
 
 
 def rgba(index: int) -> bytes:
-    array = np.dstack([pair_image(index, PAIR_HEIGHT), np.full((PAIR_HEIGHT, 2 * PAIR_HEIGHT), 200,
-                                                                 np.uint8)])
+    array = np.dstack(
+        [pair_image(index, PAIR_HEIGHT), np.full((PAIR_HEIGHT, 2 * PAIR_HEIGHT), 200, np.uint8)]
+    )
     array[:4, :, 3] = 0  # a fully transparent band: composited on white
     return encode(Image.fromarray(array, "RGBA"), "PNG")
 
@@ -95,8 +96,12 @@ def bad_crc_png(index: int) -> bytes:
 
 
 def _png_chunk(kind: bytes, payload: bytes) -> bytes:
-    return (struct.pack(">I", len(payload)) + kind + payload
-            + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF))
+    return (
+        struct.pack(">I", len(payload))
+        + kind
+        + payload
+        + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+    )
 
 
 def png_bomb(side: int = 10_000) -> bytes:
@@ -105,15 +110,23 @@ def png_bomb(side: int = 10_000) -> bytes:
     row = b"\0" * (1 + (side + 7) // 8)
     compressor = zlib.compressobj(9)
     data = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", data)
-            + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", data)
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def png_claiming(width: int, height: int) -> bytes:
     """A PNG header claiming a huge canvas, followed by almost nothing."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def png_with_text_bomb(index: int, size: int = 4 * 1024 * 1024) -> bytes:
@@ -188,8 +201,7 @@ def common_entries() -> list[Entry]:
         Entry("train/bad/truncated.jpg", truncated(jpeg(51)), SPLIT, "truncated"),
         Entry("train/bad/bad_crc.png", bad_crc_png(52), SPLIT, "not a readable image"),
         Entry("train/bad/bomb_100mpx.png", png_bomb(), SPLIT, "decompression bomb"),
-        Entry("train/bad/claims_3600mpx.png", png_claiming(60_000, 60_000), SPLIT,
-              "decompression bomb"),
+        Entry("train/bad/claims_3600mpx.png", png_claiming(60_000, 60_000), SPLIT, "decompression bomb"),
         Entry("train/bad/text_chunk_bomb.png", png_with_text_bomb(56), SPLIT, "too large"),
         Entry("train/bad/one_pixel.png", sized(1, 1, 53), SPLIT, "too small"),
         Entry("train/bad/halves_too_small_15x8.png", sized(15, 8, 54), SPLIT, "too small"),
@@ -306,10 +318,13 @@ def kaggle_zip(archive: Path, outside: Path) -> Expected:
         hostile(str(outside / "absolute.png"), png(82), "absolute path")
         hostile("..\\" * 4 + f"{outside.name}\\windows.png", png(83), "escapes")
         hostile(f"C:/{outside.name}/drive.png", png(84), "drive letter")
-        hostile("anime/data/train/link.png", str(outside / "target.png").encode(), "symbolic link",
-                stat.S_IFLNK | 0o777)
-        hostile("anime/data/train/escape", str(outside).encode(), "symbolic link",
-                stat.S_IFLNK | 0o777)
+        hostile(
+            "anime/data/train/link.png",
+            str(outside / "target.png").encode(),
+            "symbolic link",
+            stat.S_IFLNK | 0o777,
+        )
+        hostile("anime/data/train/escape", str(outside).encode(), "symbolic link", stat.S_IFLNK | 0o777)
         hostile("anime/data/train/fifo.png", b"", "not a regular file", stat.S_IFIFO | 0o644)
         hostile("anime/data/train/ratio_bomb.png", zeros(MiB + MiB // 2), "compression ratio")
         hostile("anime/data/train/" + "x" * 300 + ".png", png(85), "cannot write")

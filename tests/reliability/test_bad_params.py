@@ -46,27 +46,50 @@ CASES = [
     ("fetch-unknown-nested-key", "fetch", {"fetch.safety.max_bytes": 10}, "fetch.safety.max_bytes"),
     ("fetch-wrong-type", "fetch", {"fetch.synthetic.count": "ten"}, "fetch.synthetic.count"),
     ("fetch-path-wrong-type", "fetch", {"fetch.source": "kaggle_local", "fetch.path": 5}, "fetch.path"),
-    ("fetch-out-of-range", "fetch", {"fetch.safety.max_image_pixels": 0},
-     "fetch.safety.max_image_pixels"),
+    ("fetch-out-of-range", "fetch", {"fetch.safety.max_image_pixels": 0}, "fetch.safety.max_image_pixels"),
     ("fetch-negative-count", "fetch", {"fetch.synthetic.count": -5}, "fetch.synthetic.count"),
     ("fetch-unknown-source", "fetch", {"fetch.source": "ftp"}, "fetch.source"),
-    ("fetch-missing-path", "fetch", {"fetch.source": "kaggle_local", "fetch.path": "/no/such/pairs.zip"},
-     "fetch.path"),
-    ("fetch-missing-relative-path", "fetch",
-     {"fetch.source": "colour_folder", "fetch.path": "my_art/not_here"}, "fetch.path"),
+    (
+        "fetch-missing-path",
+        "fetch",
+        {"fetch.source": "kaggle_local", "fetch.path": "/no/such/pairs.zip"},
+        "fetch.path",
+    ),
+    (
+        "fetch-missing-relative-path",
+        "fetch",
+        {"fetch.source": "colour_folder", "fetch.path": "my_art/not_here"},
+        "fetch.path",
+    ),
     ("fetch-path-not-given", "fetch", {"fetch.source": "kaggle_local", "fetch.path": None}, "fetch.path"),
-    ("fetch-path-is-a-file-not-a-folder", "fetch",
-     {"fetch.source": "colour_folder", "fetch.path": "params.yaml"}, "fetch.path"),
-    ("fetch-url-without-sha256", "fetch",
-     {"fetch.source": "url", "fetch.url": "http://127.0.0.1:9/pairs.zip"}, "fetch.sha256"),
-    ("fetch-url-not-http", "fetch",
-     {"fetch.source": "url", "fetch.url": "file:///etc/passwd", "fetch.sha256": "0" * 64}, "fetch.url"),
+    (
+        "fetch-path-is-a-file-not-a-folder",
+        "fetch",
+        {"fetch.source": "colour_folder", "fetch.path": "params.yaml"},
+        "fetch.path",
+    ),
+    (
+        "fetch-url-without-sha256",
+        "fetch",
+        {"fetch.source": "url", "fetch.url": "http://127.0.0.1:9/pairs.zip"},
+        "fetch.sha256",
+    ),
+    (
+        "fetch-url-not-http",
+        "fetch",
+        {"fetch.source": "url", "fetch.url": "file:///etc/passwd", "fetch.sha256": "0" * 64},
+        "fetch.url",
+    ),
     # split
     ("split-unknown-key", "split", {"split.shard": 2}, "split.shard"),
     ("split-wrong-type", "split", {"split.shards": "two"}, "split.shards"),
     ("split-out-of-range", "split", {"split.val_fraction": 1.5}, "split.val_fraction"),
-    ("split-fractions-leave-nothing", "split", {"split.val_fraction": 0.5, "split.test_fraction": 0.5},
-     "split.test_fraction"),
+    (
+        "split-fractions-leave-nothing",
+        "split",
+        {"split.val_fraction": 0.5, "split.test_fraction": 0.5},
+        "split.test_fraction",
+    ),
     ("split-unknown-choice", "split", {"split.test_source": "val"}, "split.test_source"),
     # augment
     ("augment-unknown-key", "augment", {"augment.rotation": 10}, "augment.rotation"),
@@ -79,8 +102,12 @@ CASES = [
     ("train-negative-learning-rate", "train", {"train.learning_rate": -0.001}, "train.learning_rate"),
     ("train-not-a-number", "train", {"train.lambda_l1": float("nan")}, "train.lambda_l1"),
     ("train-unknown-choice", "train", {"train.norm": "layer"}, "train.norm"),
-    ("train-decay-longer-than-training", "train", {"train.epochs": 2, "train.decay_epochs": 5},
-     "train.decay_epochs"),
+    (
+        "train-decay-longer-than-training",
+        "train",
+        {"train.epochs": 2, "train.decay_epochs": 5},
+        "train.decay_epochs",
+    ),
     ("train-not-a-section", "train", {"train": 5}, "train"),
     # evaluate
     ("evaluate-unknown-key", "evaluate", {"evaluate.metric": "ssim"}, "evaluate.metric"),
@@ -93,8 +120,7 @@ CASES = [
     ("export-out-of-range", "export", {"export.latency_runs": 0}, "export.latency_runs"),
     ("export-unknown-format", "export", {"export.formats": ["onnx"]}, "export.formats[0]"),
     ("export-no-format", "export", {"export.formats": []}, "export.formats"),
-    ("export-repeated-format", "export", {"export.formats": ["savedmodel", "savedmodel"]},
-     "export.formats"),
+    ("export-repeated-format", "export", {"export.formats": ["savedmodel", "savedmodel"]}, "export.formats"),
 ]
 
 # One case per stage script also runs in a subprocess, exactly as `dvc repro` starts it.
@@ -161,8 +187,14 @@ def run_script_in_process(stage: str, project: Path, monkeypatch, capsys) -> tup
 def run_script_subprocess(stage: str, project: Path) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if k != "DVC_ROOT"}
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    run = subprocess.run([sys.executable, str(REPO / "stages" / f"{stage}.py")], cwd=project,
-                         env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, str(REPO / "stages" / f"{stage}.py")],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return run.returncode, run.stderr
 
 
@@ -177,8 +209,7 @@ def assert_refused(code: int, stderr: str, key: str) -> None:
 # ---------------------------------------------------------------- the cases
 
 
-@pytest.mark.parametrize("stage, edits, key", [case[1:] for case in CASES],
-                         ids=[case[0] for case in CASES])
+@pytest.mark.parametrize("stage, edits, key", [case[1:] for case in CASES], ids=[case[0] for case in CASES])
 def test_a_bad_param_stops_the_stage_naming_the_key(tmp_path, monkeypatch, capsys, stage, edits, key):
     project = make_project(tmp_path / "project", yaml.safe_dump(edited_params(edits), sort_keys=False))
     before = tree_state(project)
@@ -197,11 +228,14 @@ def test_a_bad_param_stops_the_stage_script_in_its_own_process(tmp_path, stage):
     assert tree_state(project) == before
 
 
-@pytest.mark.parametrize("what, text, named", [
-    ("missing", None, "params.yaml"),
-    ("not-yaml", "train: [unclosed\n", "params.yaml"),
-    ("not-a-mapping", "- a\n- list\n", "params.yaml"),
-])
+@pytest.mark.parametrize(
+    "what, text, named",
+    [
+        ("missing", None, "params.yaml"),
+        ("not-yaml", "train: [unclosed\n", "params.yaml"),
+        ("not-a-mapping", "- a\n- list\n", "params.yaml"),
+    ],
+)
 def test_an_unreadable_params_file_is_named(tmp_path, monkeypatch, capsys, what, text, named):
     project = make_project(tmp_path / "project", text)
     before = tree_state(project)

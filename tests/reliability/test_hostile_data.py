@@ -44,9 +44,6 @@ from sketch2color.data.split import SPLITS, split_dataset
 from sketch2color.errors import DamagedShardError, DataError, UnsafeArchiveError
 from sketch2color.paths import ProjectPaths
 
-from helpers import serve_folder
-from tiny_training import SIZE as TRAIN_SIZE, RecordingTracker, pair, tiny_params, tiny_train_params, write_tiny_project
-
 from .hostile_files import (
     MAX_MEMBER_BYTES,
     SPLIT,
@@ -56,9 +53,12 @@ from .hostile_files import (
     kaggle_zip,
     png,
     sized,
-    zip_of,
     zeros,
+    zip_of,
 )
+from helpers import serve_folder
+from tiny_training import SIZE as TRAIN_SIZE
+from tiny_training import RecordingTracker, pair, tiny_params, tiny_train_params, write_tiny_project
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGE_SIZE = 16
@@ -124,8 +124,9 @@ def ws(tmp_path, monkeypatch) -> Workspace:
         (tmp_path / folder).mkdir()
     # A relative escape would land in the working folder: make it one the snapshot covers.
     monkeypatch.chdir(tmp_path / "cwd")
-    return Workspace(tmp_path, ProjectPaths(project), tmp_path / "inputs", tmp_path / "outside",
-                     tmp_path / "secrets")
+    return Workspace(
+        tmp_path, ProjectPaths(project), tmp_path / "inputs", tmp_path / "outside", tmp_path / "secrets"
+    )
 
 
 # ---------------------------------------------------------------- reading the results
@@ -146,7 +147,8 @@ def read_json(path: Path) -> dict:
 def assert_reasons(reported: dict[str, str], expected: dict[str, str], what: str) -> None:
     assert set(reported) == set(expected), (
         f"{what}: unexpected {sorted(set(reported) - set(expected))}, "
-        f"missing {sorted(set(expected) - set(reported))}")
+        f"missing {sorted(set(expected) - set(reported))}"
+    )
     wrong = {item: reason for item, reason in reported.items() if expected[item] not in reason}
     assert not wrong, f"{what}: reasons without {[expected[i] for i in wrong]}: {wrong}"
 
@@ -156,14 +158,21 @@ def assert_outcome(ws: Workspace, expected: Expected, project_files: set[str]) -
     paths = ws.project
     report = read_json(paths.raw / ProjectPaths.FETCH_REPORT)
     assert report["counts"] == expected.raw_counts
-    assert_reasons({s["item"]: s["reason"] for s in report["skipped"]}, expected.fetch_skipped,
-                   "fetch_report.json skipped")
-    assert raw_files(paths) == (set(expected.good.values()) | set(expected.split_skipped)
-                                | {ProjectPaths.FETCH_REPORT})
+    assert_reasons(
+        {s["item"]: s["reason"] for s in report["skipped"]},
+        expected.fetch_skipped,
+        "fetch_report.json skipped",
+    )
+    assert raw_files(paths) == (
+        set(expected.good.values()) | set(expected.split_skipped) | {ProjectPaths.FETCH_REPORT}
+    )
 
     manifest = read_json(paths.split / "manifest.json")
-    assert_reasons({s["file"]: s["reason"] for s in manifest["skipped"]}, expected.split_skipped,
-                   "split manifest skipped")
+    assert_reasons(
+        {s["file"]: s["reason"] for s in manifest["skipped"]},
+        expected.split_skipped,
+        "split manifest skipped",
+    )
     names = split_names(paths)
     assert Counter(names) == Counter(list(expected.good)), "every good pair once, nothing else"
     assert sum(manifest["counts"].values()) == len(expected.good)
@@ -199,8 +208,14 @@ def stage_env() -> dict[str, str]:
 
 def run_stage_script(stage: str, project: Path, **env: str) -> subprocess.CompletedProcess:
     """``python stages/<stage>.py`` as DVC runs it: from the project folder, params.yaml there."""
-    return subprocess.run([sys.executable, str(REPO / "stages" / f"{stage}.py")], cwd=project,
-                          env={**stage_env(), **env}, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(REPO / "stages" / f"{stage}.py")],
+        cwd=project,
+        env={**stage_env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_mixed_hostile_zip_through_the_stage_scripts(ws):
@@ -220,8 +235,12 @@ def test_mixed_hostile_zip_through_the_stage_scripts(ws):
 
 def test_train_folders_differing_in_letter_case_are_both_imported(ws):
     source = ws.inputs / "pairs"
-    for folder, name, index in (("Train", "a.png", 1), ("train", "a.png", 2), ("train", "b.png", 3),
-                                ("TRAIN", "c.png", 4)):
+    for folder, name, index in (
+        ("Train", "a.png", 1),
+        ("train", "a.png", 2),
+        ("train", "b.png", 3),
+        ("TRAIN", "c.png", 4),
+    ):
         (source / folder).mkdir(parents=True, exist_ok=True)
         (source / folder / name).write_bytes(png(index))
     ws.freeze()
@@ -287,31 +306,53 @@ def empty_folder(path: Path, outside: Path) -> Path:
 
 NOTHING_USABLE = [
     # name, builder, extra fetch params, exception type, fragments the message must hold
-    ("escaping.zip", only_escaping_members, {}, DataError,
-     ["no train/ folder", "escapes the target", "absolute path", "symbolic link"]),
+    (
+        "escaping.zip",
+        only_escaping_members,
+        {},
+        DataError,
+        ["no train/ folder", "escapes the target", "absolute path", "symbolic link"],
+    ),
     ("empty.zip", lambda p, o: zip_of(p, {}), {}, DataError, ["no train/ folder"]),
-    ("not_a_zip.zip", lambda p, o: written(p, png(0)), {}, DataError,
-     ["not a readable .zip"]),
+    ("not_a_zip.zip", lambda p, o: written(p, png(0)), {}, DataError, ["not a readable .zip"]),
     ("truncated.zip", truncated_zip, {}, DataError, ["not a readable .zip"]),
     ("pairs.tar.gz", tar_archive, {}, DataError, ["not a readable .zip"]),
     ("empty_folder", empty_folder, {}, DataError, ["no train/ folder"]),
-    ("empty_train_and_val", empty_train_and_val, {}, DataError,
-     ["no usable image files in the train folder", "empty"]),
-    ("train_without_images", train_without_images, {}, DataError,
-     ["no usable image files", "readme.md", "blank.png"]),
-    ("total_bomb.zip",
-     lambda p, o: zip_of(p, {"data/train/ok.png": png(0), "data/train/zeros.png": zeros(1_500_000)}),
-     {"safety": {"max_total_bytes": 1_000_000}}, UnsafeArchiveError, ["max_total_bytes"]),
-    ("many_members.zip",
-     lambda p, o: zip_of(p, {f"data/train/{i}.png": png(i) for i in range(12)}),
-     {"safety": {"max_archive_members": 10}}, UnsafeArchiveError, ["max_archive_members"]),
+    (
+        "empty_train_and_val",
+        empty_train_and_val,
+        {},
+        DataError,
+        ["no usable image files in the train folder", "empty"],
+    ),
+    (
+        "train_without_images",
+        train_without_images,
+        {},
+        DataError,
+        ["no usable image files", "readme.md", "blank.png"],
+    ),
+    (
+        "total_bomb.zip",
+        lambda p, o: zip_of(p, {"data/train/ok.png": png(0), "data/train/zeros.png": zeros(1_500_000)}),
+        {"safety": {"max_total_bytes": 1_000_000}},
+        UnsafeArchiveError,
+        ["max_total_bytes"],
+    ),
+    (
+        "many_members.zip",
+        lambda p, o: zip_of(p, {f"data/train/{i}.png": png(i) for i in range(12)}),
+        {"safety": {"max_archive_members": 10}},
+        UnsafeArchiveError,
+        ["max_archive_members"],
+    ),
 ]
 
 
-@pytest.mark.parametrize("name, build, extra, error, fragments", NOTHING_USABLE,
-                         ids=[case[0] for case in NOTHING_USABLE])
-def test_a_source_with_nothing_usable_is_named_and_changes_nothing(ws, name, build, extra, error,
-                                                                   fragments):
+@pytest.mark.parametrize(
+    "name, build, extra, error, fragments", NOTHING_USABLE, ids=[case[0] for case in NOTHING_USABLE]
+)
+def test_a_source_with_nothing_usable_is_named_and_changes_nothing(ws, name, build, extra, error, fragments):
     source = build(ws.inputs / name, ws.outside)
     previous = ws.project.raw / "train" / "previous.png"
     previous.parent.mkdir(parents=True)
@@ -396,8 +437,7 @@ def closed_port() -> int:
 @pytest.mark.parametrize("where, fragment", [("missing", "HTTP 404"), ("closed", "cannot reach")])
 def test_an_archive_that_cannot_be_downloaded_is_named(ws, served, where, fragment):
     _, base = served
-    url = f"{base}/nothing-here.zip" if where == "missing" else \
-        f"http://127.0.0.1:{closed_port()}/pairs.zip"
+    url = f"{base}/nothing-here.zip" if where == "missing" else f"http://127.0.0.1:{closed_port()}/pairs.zip"
     ws.freeze()
     with pytest.raises(DataError) as raised:
         fetch(ws.params({"source": "url", "url": url, "sha256": "0" * 64}), ws.project)
@@ -414,8 +454,12 @@ def test_colour_folder_of_every_format_and_bad_file(ws):
     art = ws.inputs / "art"
     rng = np.random.default_rng(5)
     good = {
-        "photo.jpg": ("JPEG", "RGB"), "grey16.png": ("PNG", "I;16"), "palette.png": ("PNG", "P"),
-        "rgba.png": ("PNG", "RGBA"), "nested/grey.bmp": ("BMP", "L"), "nested/cmyk.jpg": ("JPEG", "CMYK"),
+        "photo.jpg": ("JPEG", "RGB"),
+        "grey16.png": ("PNG", "I;16"),
+        "palette.png": ("PNG", "P"),
+        "rgba.png": ("PNG", "RGBA"),
+        "nested/grey.bmp": ("BMP", "L"),
+        "nested/cmyk.jpg": ("JPEG", "CMYK"),
     }
     for name, (fmt, mode) in good.items():
         pixels = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)  # odd sizes
@@ -438,8 +482,15 @@ def test_colour_folder_of_every_format_and_bad_file(ws):
     report = fetch(params, ws.project)
     split_dataset(params, ws.project)
 
-    written = {"train/photo_jpg.png", "train/grey16.png", "train/palette.png", "train/rgba.png",
-               "train/nested/grey_bmp.png", "train/nested/cmyk_jpg.png", "train/tiny_16x16.png"}
+    written = {
+        "train/photo_jpg.png",
+        "train/grey16.png",
+        "train/palette.png",
+        "train/rgba.png",
+        "train/nested/grey_bmp.png",
+        "train/nested/cmyk_jpg.png",
+        "train/tiny_16x16.png",
+    }
     assert report.counts == {"train": len(written)}
     assert Counter(split_names(ws.project)) == Counter(written)
     reasons = {s.item: s.reason for s in report.skipped}
@@ -511,8 +562,9 @@ def test_the_train_stage_names_a_truncated_shard_and_writes_nothing(tmp_path):
     damaged = find_shards(paths.augmented, "train")[1]
     cut_inside_a_record(damaged)
 
-    run = run_stage_script("train", paths.root,
-                           MLFLOW_TRACKING_URI=f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}")
+    run = run_stage_script(
+        "train", paths.root, MLFLOW_TRACKING_URI=f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    )
 
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stderr
@@ -566,13 +618,15 @@ def evaluate_params(tmp_path, monkeypatch):
     """Evaluate's params; MLflow pointed at a store nobody uses (there is no training run)."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{(tmp_path / 'none.db').as_posix()}")
     monkeypatch.delenv("DVC_ROOT", raising=False)
-    return params_from_dict({"data": {"image_size": IMAGE_SIZE},
-                             "evaluate": {"batch_size": 3, "sample_rows": 2}})
+    return params_from_dict(
+        {"data": {"image_size": IMAGE_SIZE}, "evaluate": {"batch_size": 3, "sample_rows": 2}}
+    )
 
 
 @pytest.mark.parametrize("damage", DAMAGE, ids=[d.__name__ for d in DAMAGE])
-def test_evaluate_names_a_damaged_test_shard_and_scores_the_intact_records(tmp_path, caplog,
-                                                                             evaluate_params, damage):
+def test_evaluate_names_a_damaged_test_shard_and_scores_the_intact_records(
+    tmp_path, caplog, evaluate_params, damage
+):
     from sketch2color.evaluation.stage import evaluate_stage
 
     paths = evaluate_project(tmp_path / "project")

@@ -73,8 +73,11 @@ def _logged_so_far(repo) -> tuple[list[int], list[int], list[int]]:
     runs = client.search_runs([client.get_experiment_by_name("sketch2color").experiment_id])
     assert len(runs) == 1
     run_id = runs[0].info.run_id
-    return (metric_steps(client, run_id, "gen_total"), metric_steps(client, run_id, "epoch_gen_total"),
-            image_steps(client, run_id))
+    return (
+        metric_steps(client, run_id, "gen_total"),
+        metric_steps(client, run_id, "epoch_gen_total"),
+        image_steps(client, run_id),
+    )
 
 
 def test_four_kills_in_one_training_each_resumed_by_dvc_repro_lose_nothing(prepared_project, tmp_path):

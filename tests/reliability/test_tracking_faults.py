@@ -86,10 +86,25 @@ def _mlflow_server(folder: Path):
     database = folder / "mlflow.db"
     with open(folder / "server.log", "wb") as log_file:
         process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("mlflow")), "server", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "1", "--backend-store-uri", f"sqlite:///{database}",
-             "--artifacts-destination", str(folder / "artifacts")],
-            cwd=folder, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(Path(sys.executable).with_name("mlflow")),
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                "--backend-store-uri",
+                f"sqlite:///{database}",
+                "--artifacts-destination",
+                str(folder / "artifacts"),
+            ],
+            cwd=folder,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
         def stop() -> None:
@@ -106,8 +121,9 @@ def _mlflow_server(folder: Path):
                         if response.status == 200:
                             break
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("mlflow server did not start:\n"
-                                       + (folder / "server.log").read_text()[-3000:])
+                    raise RuntimeError(
+                        "mlflow server did not start:\n" + (folder / "server.log").read_text()[-3000:]
+                    )
                 time.sleep(0.25)
             yield url, database, stop
         finally:
@@ -130,9 +146,12 @@ def test_the_server_stopping_mid_training_costs_a_warning_not_the_training(prepa
     plan = plan_of(repo)
     with _mlflow_server(tmp_path / "server") as (url, database, stop):
         training = subprocess.Popen(
-            [sys.executable, "stages/train.py"], cwd=repo.root,
+            [sys.executable, "stages/train.py"],
+            cwd=repo.root,
             env=stage_env(repo, MLFLOW_TRACKING_URI=url),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             deadline = time.monotonic() + 300

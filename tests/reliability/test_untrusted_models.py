@@ -47,7 +47,7 @@ def lambda_payload(path: Path, marker: Path) -> Path:
     """A Lambda layer whose function creates ``marker`` whenever it is called (also on load)."""
     import keras
 
-    function = eval(f"lambda x: x + 0.0 * len(open({str(marker)!r}, 'w').name)")  # noqa: S307
+    function = eval(f"lambda x: x + 0.0 * len(open({str(marker)!r}, 'w').name)")
     inputs = keras.Input((SIZE, SIZE, 3))
     keras.Model(inputs, keras.layers.Lambda(function)(inputs)).save(path)
     marker.unlink()  # building the model ran it once; from now on only a loader could
@@ -82,8 +82,11 @@ def module_activation(path: Path, marker: Path) -> Path:
 
     def edit(config):
         config["config"]["layers"][1]["config"]["activation"] = {
-            "module": PAYLOAD_MODULE, "class_name": "function", "config": "payload",
-            "registered_name": "function"}
+            "module": PAYLOAD_MODULE,
+            "class_name": "function",
+            "config": "payload",
+            "registered_name": "function",
+        }
         return config
 
     return _rewrite_config(base, path, edit)
@@ -94,9 +97,14 @@ def unsafe_switch_then_lambda(path: Path, marker: Path) -> Path:
     base = lambda_payload(path.with_name("base_for_switch.keras"), marker)
 
     def edit(config):
-        config["config"]["layers"][1]["config"]["arguments"] = {"switch": {
-            "module": "keras.config", "class_name": "function",
-            "config": "enable_unsafe_deserialization", "registered_name": "function"}}
+        config["config"]["layers"][1]["config"]["arguments"] = {
+            "switch": {
+                "module": "keras.config",
+                "class_name": "function",
+                "config": "enable_unsafe_deserialization",
+                "registered_name": "function",
+            }
+        }
         return config
 
     return _rewrite_config(base, path, edit)
@@ -171,9 +179,22 @@ def test_colorize_command_refuses_a_lambda_payload_and_never_runs_it(hostile):
     out = folder / "out_cli.png"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     run = subprocess.run(
-        [sys.executable, "-m", "sketch2color.cli", "colorize", "sketch.png", "-o", str(out),
-         "--model", str(models["lambda_payload.keras"])],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "sketch2color.cli",
+            "colorize",
+            "sketch.png",
+            "-o",
+            str(out),
+            "--model",
+            str(models["lambda_payload.keras"]),
+        ],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
@@ -195,8 +216,9 @@ def test_colorize_refuses_every_hostile_model(hostile, payload_importable, capsy
     assert not marker.exists() and not out.exists()
 
 
-def test_a_hostile_default_model_in_the_project_is_refused(hostile, payload_importable, capsys,
-                                                           tmp_path, monkeypatch):
+def test_a_hostile_default_model_in_the_project_is_refused(
+    hostile, payload_importable, capsys, tmp_path, monkeypatch
+):
     """No --model: colorize (and the GUI) pick up models/generator.keras; that file is untrusted too."""
     folder, models, marker = hostile
     project = tmp_path / "project"

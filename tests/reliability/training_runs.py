@@ -38,8 +38,14 @@ STEP_METRICS = ("gen_total", "gen_gan", "gen_l1", "disc", "d_real", "d_fake", "i
 EPOCH_METRICS = tuple(f"epoch_{name}" for name in STEP_METRICS if name != "lr")
 # Outputs of the main checkout's own runs that make_pipeline_repo copies along
 # (untracked, not ignored): a test must never find them and think they are its own.
-STALE_METRICS = ("train.json", "train_history.csv", "eval.json", "export.json", "validation.png",
-                 "samples.png")
+STALE_METRICS = (
+    "train.json",
+    "train_history.csv",
+    "eval.json",
+    "export.json",
+    "validation.png",
+    "samples.png",
+)
 # Names that only temporary files have: sketch2color.atomic (".<name>.<random>.tmp"), the
 # generator's save (".generator.<pid>.tmp.keras"), atomic_directory's ".old", TensorFlow's
 # checkpoint shards ("ckpt-N_temp/") and downloads (".part").
@@ -103,26 +109,37 @@ def stage_env(repo: PipelineRepo, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_dvc(repo: PipelineRepo, *args: str, env: dict[str, str] | None = None,
-            timeout: float = 600) -> subprocess.CompletedProcess:
+def run_dvc(
+    repo: PipelineRepo, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(Path(sys.executable).with_name("dvc")), *args], cwd=repo.root,
-        env=env or stage_env(repo), capture_output=True, text=True, timeout=timeout,
+        [str(Path(sys.executable).with_name("dvc")), *args],
+        cwd=repo.root,
+        env=env or stage_env(repo),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
-def run_train_stage(repo: PipelineRepo, env: dict[str, str] | None = None,
-                    timeout: float = 600) -> subprocess.CompletedProcess:
+def run_train_stage(
+    repo: PipelineRepo, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
     """``python stages/train.py`` in the copy, as DVC runs it."""
     return subprocess.run(
-        [sys.executable, "stages/train.py"], cwd=repo.root, env=env or stage_env(repo),
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "stages/train.py"],
+        cwd=repo.root,
+        env=env or stage_env(repo),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
 def explain(result: subprocess.CompletedProcess) -> str:
-    return (f"exit {result.returncode}\n--- stdout\n{result.stdout[-4000:]}"
-            f"\n--- stderr\n{result.stderr[-6000:]}")
+    return (
+        f"exit {result.returncode}\n--- stdout\n{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-6000:]}"
+    )
 
 
 def history_steps(root: Path) -> list[int]:
@@ -132,7 +149,7 @@ def history_steps(root: Path) -> list[int]:
 
 def checkpoint_steps(root: Path) -> list[int]:
     folder = root / "models" / "checkpoints"
-    return sorted(int(p.name[len("ckpt-"):-len(".index")]) for p in folder.glob("ckpt-*.index"))
+    return sorted(int(p.name[len("ckpt-") : -len(".index")]) for p in folder.glob("ckpt-*.index"))
 
 
 def latest_checkpoint_step(root: Path) -> int:
@@ -157,8 +174,11 @@ def tracking_uri(repo: PipelineRepo) -> str:
 def image_steps(client, run_id: str, key: str = "validation") -> list[int]:
     """Steps of the full-size images logged under ``key`` (MLflow keeps them as artifacts)."""
     pattern = re.compile(rf"{re.escape(key)}[+%]step[+%](\d+)[+%].*\.png")
-    return sorted(int(m.group(1)) for f in client.list_artifacts(run_id, "images")
-                  if (m := pattern.fullmatch(f.path.rsplit("/", 1)[-1])))
+    return sorted(
+        int(m.group(1))
+        for f in client.list_artifacts(run_id, "images")
+        if (m := pattern.fullmatch(f.path.rsplit("/", 1)[-1]))
+    )
 
 
 def metric_steps(client, run_id: str, key: str) -> list[int]:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from sketch2color.bench import report as bench_report  # noqa: E402
-from sketch2color.bench.machine import load_average, machine_info  # noqa: E402
+from sketch2color.bench import report as bench_report
+from sketch2color.bench.machine import load_average, machine_info
 
 DEFAULT_OUTPUT = Path("metrics") / "bench.json"
 SECTIONS = ("train", "input_pipeline", "serving", "data_stages", "stages", "colorize", "repro")
@@ -72,15 +72,32 @@ def _best_train_batch(payload: dict) -> int | None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sketch2color.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny images and models, a few steps: a smoke test of every section (< 1 min)")
-    parser.add_argument("--only", action="append", choices=SECTIONS, metavar="NAME",
-                        help=f"run only this section (repeatable): {', '.join(SECTIONS)}")
-    parser.add_argument("--with-repro", action="store_true",
-                        help="also time the default `dvc repro` from an empty cache (several minutes)")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
-                        help=f"where to write the JSON (default: {DEFAULT_OUTPUT})")
-    parser.add_argument("--show", action="store_true", help="print the table of an existing --output and exit")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny images and models, a few steps: a smoke test of every section (< 1 min)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        metavar="NAME",
+        help=f"run only this section (repeatable): {', '.join(SECTIONS)}",
+    )
+    parser.add_argument(
+        "--with-repro",
+        action="store_true",
+        help="also time the default `dvc repro` from an empty cache (several minutes)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help=f"where to write the JSON (default: {DEFAULT_OUTPUT})",
+    )
+    parser.add_argument(
+        "--show", action="store_true", help="print the table of an existing --output and exit"
+    )
     return parser.parse_args(argv)
 
 
@@ -114,9 +131,13 @@ def main(argv: list[str] | None = None) -> int:
         }
         payload[name] = section
         bench_report.save(args.output, payload)  # a crash later keeps what was measured
-    payload["run"] = {"sections": list(sections), "quick": args.quick, "failed": failed,
-                      "seconds": round(time.perf_counter() - started, 1),
-                      "load_average_at_end": load_average()}
+    payload["run"] = {
+        "sections": list(sections),
+        "quick": args.quick,
+        "failed": failed,
+        "seconds": round(time.perf_counter() - started, 1),
+        "load_average_at_end": load_average(),
+    }
     bench_report.save(args.output, payload)
     print(bench_report.table(payload))
     _progress(f"wrote {args.output}" + (f"; failed: {', '.join(failed)}" if failed else ""))
@@ -126,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
 def _now_utc() -> str:
     import datetime as dt
 
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 if __name__ == "__main__":

@@ -51,13 +51,29 @@ def _save_generator(path: Path, size: int, ngf: int) -> None:
 def _colorize_folder(folder: Path, model: Path, count: int) -> dict:
     """``sketch2color colorize sketches-<count> -o coloured-<count>`` as its own process."""
     run = run_child(
-        [sys.executable, "-m", "sketch2color.cli", "colorize", str(folder / f"sketches-{count}"),
-         "-o", str(folder / f"coloured-{count}"), "--model", str(model)],
-        folder, child_env(folder), TIMEOUT_S,
+        [
+            sys.executable,
+            "-m",
+            "sketch2color.cli",
+            "colorize",
+            str(folder / f"sketches-{count}"),
+            "-o",
+            str(folder / f"coloured-{count}"),
+            "--model",
+            str(model),
+        ],
+        folder,
+        child_env(folder),
+        TIMEOUT_S,
     ).check(f"colorize over {count} sketches")
     written = len(list((folder / f"coloured-{count}").glob("*.png")))
-    return {"files": count, "written": written, "wall_s": round(run.wall_s, 2),
-            "images_per_s": round(count / run.wall_s, 1), "peak_rss_mib": round(run.peak_rss_mib, 1)}
+    return {
+        "files": count,
+        "written": written,
+        "wall_s": round(run.wall_s, 2),
+        "images_per_s": round(count / run.wall_s, 1),
+        "peak_rss_mib": round(run.peak_rss_mib, 1),
+    }
 
 
 def colorize_section(quick: bool, report=print) -> dict:
@@ -76,9 +92,14 @@ def colorize_section(quick: bool, report=print) -> dict:
         if quick:  # both at once: peak memory is per process, and the smoke test stays short
             with ThreadPoolExecutor(2) as pool:
                 done = pool.map(lambda count: _colorize_folder(folder, model, count), (small, large))
-                runs = dict(zip((str(small), str(large)), done))
+                runs = dict(zip((str(small), str(large)), done, strict=True))
         else:
             runs = {str(count): _colorize_folder(folder, model, count) for count in (small, large)}
     growth = runs[str(large)]["peak_rss_mib"] - runs[str(small)]["peak_rss_mib"]
-    return {"image_size": size, "ngf": ngf, "sketch_size": f"{SKETCH_WIDTH}x{SKETCH_HEIGHT}",
-            "runs": runs, "peak_rss_growth_mib": round(growth, 1)}
+    return {
+        "image_size": size,
+        "ngf": ngf,
+        "sketch_size": f"{SKETCH_WIDTH}x{SKETCH_HEIGHT}",
+        "runs": runs,
+        "peak_rss_growth_mib": round(growth, 1),
+    }

@@ -34,8 +34,7 @@ def benchmark_generation(count: int = 200, pair_height: int = 512, workers: int 
     from sketch2color.config import SyntheticConfig
     from sketch2color.data.synthetic import write_synthetic_dataset
 
-    cfg = SyntheticConfig(count=count, pair_width=2 * pair_height, pair_height=pair_height,
-                          workers=workers)
+    cfg = SyntheticConfig(count=count, pair_width=2 * pair_height, pair_height=pair_height, workers=workers)
     with tempfile.TemporaryDirectory(prefix="sketch2color-bench-") as tmp:
         start = time.perf_counter()
         write_synthetic_dataset(Path(tmp), cfg, seed=0)
@@ -89,24 +88,35 @@ def benchmark_augment(image_size: int = 256, pairs: int = 50) -> float:
 
 
 def _split_rate(pairs: int, pair_height: int, image_size: int, workers: int) -> dict:
-    from sketch2color.config import Params, SplitConfig, SyntheticConfig
+    from sketch2color.config import Params, SyntheticConfig
     from sketch2color.data.split import split_dataset
     from sketch2color.data.synthetic import write_synthetic_dataset
     from sketch2color.paths import ProjectPaths
 
     params = Params()
-    params = replace(params, data=replace(params.data, image_size=image_size),
-                     split=replace(params.split, workers=workers))
+    params = replace(
+        params, data=replace(params.data, image_size=image_size), split=replace(params.split, workers=workers)
+    )
     with tempfile.TemporaryDirectory(prefix="sketch2color-bench-split-") as tmp:
         paths = ProjectPaths(Path(tmp))
-        write_synthetic_dataset(paths.raw, SyntheticConfig(count=pairs, pair_width=2 * pair_height,
-                                                           pair_height=pair_height, workers=workers), seed=0)
+        write_synthetic_dataset(
+            paths.raw,
+            SyntheticConfig(
+                count=pairs, pair_width=2 * pair_height, pair_height=pair_height, workers=workers
+            ),
+            seed=0,
+        )
         with Stopwatch() as watch:
             result = split_dataset(params, paths)
     done = sum(result.counts.values())
-    return {"pairs": done, "pair_size": f"{2 * pair_height}x{pair_height}", "image_size": image_size,
-            "workers": workers, "seconds": round(watch.seconds, 2),
-            "pairs_per_s": round(done / watch.seconds, 2)}
+    return {
+        "pairs": done,
+        "pair_size": f"{2 * pair_height}x{pair_height}",
+        "image_size": image_size,
+        "workers": workers,
+        "seconds": round(watch.seconds, 2),
+        "pairs_per_s": round(done / watch.seconds, 2),
+    }
 
 
 def data_stages_section(quick: bool, report=print) -> dict:
@@ -117,21 +127,30 @@ def data_stages_section(quick: bool, report=print) -> dict:
     if quick:
         count, height, workers, split_pairs, augment_pairs = 6, 64, 1, 6, 4
     else:
-        count, height, workers, split_pairs, augment_pairs = 100, synthetic.pair_height, synthetic.workers, 100, 50
+        count, height, workers, split_pairs, augment_pairs = (
+            100,
+            synthetic.pair_height,
+            synthetic.workers,
+            100,
+            50,
+        )
 
     report("  data: synthetic generation ...")
     generation = benchmark_generation(count=count, pair_height=height, workers=workers)
     report("  data: split ...")
-    split = _split_rate(split_pairs, height, defaults.data.image_size,
-                        1 if quick else defaults.split.workers)
+    split = _split_rate(split_pairs, height, defaults.data.image_size, 1 if quick else defaults.split.workers)
     report("  data: augment ...")
     augment = {
         f"{size}px_pairs_per_s": round(benchmark_augment(image_size=size, pairs=augment_pairs), 2)
         for size in sorted({defaults.data.image_size, 256})
     }
     return {
-        "generation": {"pairs": count, "pair_size": f"{2 * height}x{height}", "workers": workers,
-                       "pairs_per_s": round(generation, 2)},
+        "generation": {
+            "pairs": count,
+            "pair_size": f"{2 * height}x{height}",
+            "workers": workers,
+            "pairs_per_s": round(generation, 2),
+        },
         "split": split,
         "augment": augment,
     }

@@ -30,8 +30,11 @@ def _pairs(count: int, size: int):
 
     rng = np.random.default_rng(0)
     for index in range(count):
-        yield Pair(rng.integers(0, 256, (size, size, 3), np.uint8),
-                   rng.integers(0, 256, (size, size, 3), np.uint8), f"bench-{index:05d}")
+        yield Pair(
+            rng.integers(0, 256, (size, size, 3), np.uint8),
+            rng.integers(0, 256, (size, size, 3), np.uint8),
+            f"bench-{index:05d}",
+        )
 
 
 def _epoch_rate(dataset) -> tuple[float, int]:
@@ -50,8 +53,9 @@ def input_pipeline_section(quick: bool, batch: int = 4, report=print) -> dict:
     with tempfile.TemporaryDirectory(prefix="sketch2color-bench-input-") as tmp:
         report(f"  input: writing {pairs} pairs at {size} px ...")
         write_shards(_pairs(pairs, size), Path(tmp), "train", SHARDS)
-        source = ShardSource(find_shards(Path(tmp), "train"), size, global_batch=batch,
-                             shuffle_buffer=2048, seed=0, cache=True)
+        source = ShardSource(
+            find_shards(Path(tmp), "train"), size, global_batch=batch, shuffle_buffer=2048, seed=0, cache=True
+        )
         first, images = _epoch_rate(source.epoch(0))
         cached = [_epoch_rate(source.epoch(epoch))[0] for epoch in range(1, 1 + CACHED_EPOCHS)]
     return {

@@ -65,11 +65,13 @@ def gpus() -> list[dict]:
     found = []
     for device in tf.config.list_physical_devices("GPU"):
         details = tf.config.experimental.get_device_details(device)
-        found.append({
-            "device": device.name,
-            "name": details.get("device_name", "unknown"),
-            "compute_capability": ".".join(str(v) for v in details.get("compute_capability", ()) or ()),
-        })
+        found.append(
+            {
+                "device": device.name,
+                "name": details.get("device_name", "unknown"),
+                "compute_capability": ".".join(str(v) for v in details.get("compute_capability", ()) or ()),
+            }
+        )
     return found
 
 
@@ -85,7 +87,7 @@ def machine_info() -> dict:
     import tensorflow as tf
 
     return {
-        "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "cpu": cpu_model(),
         "cpu_flags": cpu_flags(),
         "cores": usable_cores(),

@@ -19,9 +19,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 OUTPUT_TAIL_CHARS = 3000
 
@@ -34,7 +34,7 @@ class ChildRun:
     stdout: str
     stderr: str
 
-    def check(self, what: str) -> "ChildRun":
+    def check(self, what: str) -> ChildRun:
         if self.returncode != 0:
             raise RuntimeError(f"{what} exited {self.returncode}:\n{self.stderr[-OUTPUT_TAIL_CHARS:]}")
         return self
@@ -49,8 +49,9 @@ def run_child(command: Sequence[str], cwd: Path, env: Mapping[str, str], timeout
         with open(out_path, "w") as out, open(err_path, "w") as err:
             started = time.perf_counter()
             # Its own session, so that a timeout can stop the launcher and everything under it.
-            child = subprocess.Popen(launcher, cwd=cwd, env=dict(env), stdout=out, stderr=err,
-                                     start_new_session=True)
+            child = subprocess.Popen(
+                launcher, cwd=cwd, env=dict(env), stdout=out, stderr=err, start_new_session=True
+            )
             try:
                 child.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
@@ -61,5 +62,10 @@ def run_child(command: Sequence[str], cwd: Path, env: Mapping[str, str], timeout
             usage = json.loads(result_file.read_text())
         except (OSError, ValueError):  # killed before the launcher could write it
             usage = {"returncode": child.returncode, "peak_rss_kib": 0}
-        return ChildRun(usage["returncode"], wall, usage["peak_rss_kib"] / 1024,
-                        out_path.read_text(errors="replace"), err_path.read_text(errors="replace"))
+        return ChildRun(
+            usage["returncode"],
+            wall,
+            usage["peak_rss_kib"] / 1024,
+            out_path.read_text(errors="replace"),
+            err_path.read_text(errors="replace"),
+        )

@@ -65,7 +65,10 @@ def tracked_files(root: Path) -> list[str]:
     """What a fresh clone holds: files git tracks, plus new files git does not ignore."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=root, capture_output=True, text=True, check=True,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.splitlines()
     return [name for name in listed if (root / name).is_file()]
 

@@ -27,8 +27,9 @@ def downsample(filters, size, apply_batchnorm=True):
     initializer = tf.random_normal_initializer(0.0, 0.02)
     result = keras.Sequential()
     result.add(
-        keras.layers.Conv2D(filters, size, strides=2, padding="same",
-                            kernel_initializer=initializer, use_bias=False)
+        keras.layers.Conv2D(
+            filters, size, strides=2, padding="same", kernel_initializer=initializer, use_bias=False
+        )
     )
     if apply_batchnorm:
         result.add(keras.layers.BatchNormalization())
@@ -40,8 +41,9 @@ def upsample(filters, size, apply_dropout=False):
     initializer = tf.random_normal_initializer(0.0, 0.02)
     result = keras.Sequential()
     result.add(
-        keras.layers.Conv2DTranspose(filters, size, strides=2, padding="same",
-                                     kernel_initializer=initializer, use_bias=False)
+        keras.layers.Conv2DTranspose(
+            filters, size, strides=2, padding="same", kernel_initializer=initializer, use_bias=False
+        )
     )
     result.add(keras.layers.BatchNormalization())
     if apply_dropout:
@@ -60,15 +62,16 @@ def Generator(image_size: int = 256, ngf: int = 64):  # noqa: N802 - the tutoria
     up_stack = [upsample(f, 4, apply_dropout=(i < 3)) for i, f in enumerate(up_filters)]
 
     initializer = tf.random_normal_initializer(0.0, 0.02)
-    last = keras.layers.Conv2DTranspose(OUTPUT_CHANNELS, 4, strides=2, padding="same",
-                                        kernel_initializer=initializer, activation="tanh")
+    last = keras.layers.Conv2DTranspose(
+        OUTPUT_CHANNELS, 4, strides=2, padding="same", kernel_initializer=initializer, activation="tanh"
+    )
     x = inputs
     skips = []
     for down in down_stack:
         x = down(x)
         skips.append(x)
     skips = reversed(skips[:-1])
-    for up, skip in zip(up_stack, skips):
+    for up, skip in zip(up_stack, skips, strict=True):
         x = up(x)
         x = keras.layers.Concatenate()([x, skip])
     x = last(x)
@@ -84,8 +87,9 @@ def Discriminator(image_size: int = 256, ndf: int = 64):  # noqa: N802 - the tut
     down2 = downsample(ndf * 2, 4)(down1)
     down3 = downsample(ndf * 4, 4)(down2)
     zero_pad1 = keras.layers.ZeroPadding2D()(down3)
-    conv = keras.layers.Conv2D(ndf * 8, 4, strides=1, kernel_initializer=initializer,
-                               use_bias=False)(zero_pad1)
+    conv = keras.layers.Conv2D(ndf * 8, 4, strides=1, kernel_initializer=initializer, use_bias=False)(
+        zero_pad1
+    )
     batchnorm1 = keras.layers.BatchNormalization()(conv)
     leaky_relu = keras.layers.LeakyReLU()(batchnorm1)
     zero_pad2 = keras.layers.ZeroPadding2D()(leaky_relu)
@@ -127,8 +131,10 @@ class TutorialPix2Pix:
             disc_loss = self.discriminator_loss(disc_real_output, disc_generated_output)
         generator_gradients = gen_tape.gradient(gen_total_loss, generator.trainable_variables)
         discriminator_gradients = disc_tape.gradient(disc_loss, discriminator.trainable_variables)
-        self.generator_optimizer.apply_gradients(zip(generator_gradients, generator.trainable_variables))
+        self.generator_optimizer.apply_gradients(
+            zip(generator_gradients, generator.trainable_variables, strict=True)
+        )
         self.discriminator_optimizer.apply_gradients(
-            zip(discriminator_gradients, discriminator.trainable_variables)
+            zip(discriminator_gradients, discriminator.trainable_variables, strict=True)
         )
         return gen_total_loss, disc_loss

@@ -37,18 +37,30 @@ def _train_rows(section: dict) -> list[Row]:
     rows = []
     for result in section["variants"]:
         step = result["step"]
-        rows.append((f"train {result['variant']['image_size']}px: {result['variant']['name']}",
-                     f"{_f(result['images_per_s'])} img/s",
-                     f"step median {_f(step['median_s'], 3)} s (p10 {_f(step['p10_s'], 3)}, "
-                     f"p90 {_f(step['p90_s'], 3)}), peak {_f(result['peak_rss_mib'], 0)} MiB, "
-                     f"load {_f(result.get('load_average_after'), 1)}"))
+        rows.append(
+            (
+                f"train {result['variant']['image_size']}px: {result['variant']['name']}",
+                f"{_f(result['images_per_s'])} img/s",
+                f"step median {_f(step['median_s'], 3)} s (p10 {_f(step['p10_s'], 3)}, "
+                f"p90 {_f(step['p90_s'], 3)}), peak {_f(result['peak_rss_mib'], 0)} MiB, "
+                f"load {_f(result.get('load_average_after'), 1)}",
+            )
+        )
     best, best_float32 = section["best"], section["best_float32"]
-    rows.append(("train: paper model b1 vs reference b1",
-                 f"{_f(section['paper_b1_speedup_vs_reference_b1'])}x", ""))
-    rows.append(("train: best float32 vs reference b1", f"{_f(best_float32['speedup_vs_reference_b1'])}x",
-                 best_float32["name"]))
+    rows.append(
+        ("train: paper model b1 vs reference b1", f"{_f(section['paper_b1_speedup_vs_reference_b1'])}x", "")
+    )
+    rows.append(
+        (
+            "train: best float32 vs reference b1",
+            f"{_f(best_float32['speedup_vs_reference_b1'])}x",
+            best_float32["name"],
+        )
+    )
     rows.append(("train: best vs reference b1", f"{_f(best['speedup_vs_reference_b1'])}x", best["name"]))
-    rows.append(("train: epoch of 14,224 pairs at best", _f(section["epoch_s_for_paper_train_pairs"], 0, " s"), ""))
+    rows.append(
+        ("train: epoch of 14,224 pairs at best", _f(section["epoch_s_for_paper_train_pairs"], 0, " s"), "")
+    )
     return rows
 
 
@@ -56,10 +68,16 @@ def _input_rows(section: dict) -> list[Row]:
     ratios = section.get("ratios", {})
     where = f"{section['image_size']}px, batch {section['batch']}"
     return [
-        ("input pipeline: first epoch (disk, decode)", f"{_f(section['first_epoch_images_per_s'], 0)} img/s",
-         f"{where}; {_f(ratios.get('first_epoch_ratio'), 1)}x the train step"),
-        ("input pipeline: cached epochs", f"{_f(section['cached_epochs_images_per_s'], 0)} img/s",
-         f"{where}; {_f(ratios.get('cached_ratio'), 1)}x the train step"),
+        (
+            "input pipeline: first epoch (disk, decode)",
+            f"{_f(section['first_epoch_images_per_s'], 0)} img/s",
+            f"{where}; {_f(ratios.get('first_epoch_ratio'), 1)}x the train step",
+        ),
+        (
+            "input pipeline: cached epochs",
+            f"{_f(section['cached_epochs_images_per_s'], 0)} img/s",
+            f"{where}; {_f(ratios.get('cached_ratio'), 1)}x the train step",
+        ),
     ]
 
 
@@ -75,8 +93,12 @@ STAGE_ORDER = ("fetch", "split", "augment", "train", "evaluate", "export")
 
 def _serving_rows(section: dict) -> list[Row]:
     return [
-        (f"inference {section['image_size']}px: {name}", f"{_f(r['latency_ms_p50'], 1)} ms",
-         f"p95 {_f(r['latency_ms_p95'], 1)} ms; batch {r['batch']}: {_f(r['batch_images_per_s'], 1)} img/s")
+        (
+            f"inference {section['image_size']}px: {name}",
+            f"{_f(r['latency_ms_p50'], 1)} ms",
+            f"p95 {_f(r['latency_ms_p95'], 1)} ms; "
+            f"batch {r['batch']}: {_f(r['batch_images_per_s'], 1)} img/s",
+        )
         for name, r in _in_order(section["formats"], SERVING_ORDER)
     ]
 
@@ -84,10 +106,16 @@ def _serving_rows(section: dict) -> list[Row]:
 def _data_rows(section: dict) -> list[Row]:
     generation, split = section["generation"], section["split"]
     rows = [
-        ("synthetic generation", f"{_f(generation['pairs_per_s'], 1)} pairs/s",
-         f"{generation['pair_size']}, {generation['workers']} worker(s)"),
-        ("split", f"{_f(split['pairs_per_s'], 1)} pairs/s",
-         f"{split['pair_size']} -> {split['image_size']}px, {split['workers']} worker(s)"),
+        (
+            "synthetic generation",
+            f"{_f(generation['pairs_per_s'], 1)} pairs/s",
+            f"{generation['pair_size']}, {generation['workers']} worker(s)",
+        ),
+        (
+            "split",
+            f"{_f(split['pairs_per_s'], 1)} pairs/s",
+            f"{split['pair_size']} -> {split['image_size']}px, {split['workers']} worker(s)",
+        ),
     ]
     for key, rate in sorted(section["augment"].items(), key=lambda item: int(item[0].split("px")[0])):
         rows.append((f"augment ({key.split('_')[0]})", f"{_f(rate, 1)} pairs/s", "one copy: warps + noise"))
@@ -95,24 +123,38 @@ def _data_rows(section: dict) -> list[Row]:
 
 
 def _stages_rows(section: dict) -> list[Row]:
-    return [(f"stage {name}", f"{_f(r['peak_rss_mib'], 0)} MiB peak", f"{_f(r['wall_s'], 1)} s (small project)")
-            for name, r in _in_order(section["stages"], STAGE_ORDER)]
+    return [
+        (f"stage {name}", f"{_f(r['peak_rss_mib'], 0)} MiB peak", f"{_f(r['wall_s'], 1)} s (small project)")
+        for name, r in _in_order(section["stages"], STAGE_ORDER)
+    ]
 
 
 def _colorize_rows(section: dict) -> list[Row]:
-    rows = [(f"colorize {count} sketches", f"{_f(r['peak_rss_mib'], 0)} MiB peak",
-             f"{_f(r['wall_s'], 1)} s, {_f(r['images_per_s'], 1)} img/s")
-            for count, r in sorted(section["runs"].items(), key=lambda item: int(item[0]))]
+    rows = [
+        (
+            f"colorize {count} sketches",
+            f"{_f(r['peak_rss_mib'], 0)} MiB peak",
+            f"{_f(r['wall_s'], 1)} s, {_f(r['images_per_s'], 1)} img/s",
+        )
+        for count, r in sorted(section["runs"].items(), key=lambda item: int(item[0]))
+    ]
     rows.append(("colorize: peak growth with 10x files", _f(section["peak_rss_growth_mib"], 1, " MiB"), ""))
     return rows
 
 
 def _repro_rows(section: dict) -> list[Row]:
-    rows = [("dvc repro, empty cache", _f(section["empty_cache_wall_s"], 0, " s"), section["params"]),
-            ("dvc repro, nothing changed", _f(section["noop_wall_s"], 2, " s"), "")]
+    rows = [
+        ("dvc repro, empty cache", _f(section["empty_cache_wall_s"], 0, " s"), section["params"]),
+        ("dvc repro, nothing changed", _f(section["noop_wall_s"], 2, " s"), ""),
+    ]
     for name, r in _in_order(section["stages"], STAGE_ORDER):
-        rows.append((f"dvc repro stage {name}", f"{_f(r['peak_rss_mib'], 0)} MiB peak",
-                     f"~{_f(r['seconds_approx'], 0)} s"))
+        rows.append(
+            (
+                f"dvc repro stage {name}",
+                f"{_f(r['peak_rss_mib'], 0)} MiB peak",
+                f"~{_f(r['seconds_approx'], 0)} s",
+            )
+        )
     return rows
 
 
@@ -141,7 +183,9 @@ def table(payload: dict) -> str:
     lines = [f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c}".rstrip() for a, b, c in rows]
     lines.insert(1, "-" * min(120, max(len(line) for line in lines)))
     machine = payload.get("machine", {})
-    header = (f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, "
-              f"GPU: {', '.join(g['name'] for g in machine.get('gpus', [])) or 'none'}; "
-              f"TensorFlow {machine.get('tensorflow', '?')}; {machine.get('date_utc', '')}")
+    header = (
+        f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, "
+        f"GPU: {', '.join(g['name'] for g in machine.get('gpus', [])) or 'none'}; "
+        f"TensorFlow {machine.get('tensorflow', '?')}; {machine.get('date_utc', '')}"
+    )
     return header + "\n" + "\n".join(lines)

@@ -78,17 +78,26 @@ class StageSampler(threading.Thread):
 
     def summary(self) -> dict:
         return {
-            stage: {"peak_rss_mib": round(self.peak_mib[stage], 1),
-                    "seconds_approx": round(self.last_seen[stage] - self.first_seen[stage], 1)}
-            for stage in self.stages if stage in self.peak_mib
+            stage: {
+                "peak_rss_mib": round(self.peak_mib[stage], 1),
+                "seconds_approx": round(self.last_seen[stage] - self.first_seen[stage], 1),
+            }
+            for stage in self.stages
+            if stage in self.peak_mib
         }
 
 
 def _dvc(folder: Path, sampler_stages: tuple[str, ...] | None = None) -> tuple[float, dict]:
     command = [str(Path(sys.executable).parent / "dvc"), "repro"]
     started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=folder, env=child_env(folder), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        command,
+        cwd=folder,
+        env=child_env(folder),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     sampler = StageSampler(child.pid, sampler_stages) if sampler_stages else None
     if sampler:
         sampler.start()

@@ -51,5 +51,11 @@ def serving_section(quick: bool, report=print) -> dict:
             }
             if name in written:
                 results[name]["bytes"] = formats.size_in_bytes(written[name])
-    return {"image_size": size, "ngf": ngf, "norm": "batch", "latency_runs": runs,
-            "export_seconds": round(export_watch.seconds, 1), "formats": results}
+    return {
+        "image_size": size,
+        "ngf": ngf,
+        "norm": "batch",
+        "latency_runs": runs,
+        "export_seconds": round(export_watch.seconds, 1),
+        "formats": results,
+    }

@@ -76,8 +76,9 @@ def stages_section(quick: bool, report=print) -> dict:
         env = child_env(folder)
         for stage in measured:
             report(f"  stages: {stage} ...")
-            run = run_child([sys.executable, str(root / "stages" / f"{stage}.py")], folder, env,
-                            STAGE_TIMEOUT_S).check(f"the {stage} stage")
+            run = run_child(
+                [sys.executable, str(root / "stages" / f"{stage}.py")], folder, env, STAGE_TIMEOUT_S
+            ).check(f"the {stage} stage")
             results[stage] = {"wall_s": round(run.wall_s, 2), "peak_rss_mib": round(run.peak_rss_mib, 1)}
             report(f"  stages: {stage}: {run.wall_s:.1f} s, peak RSS {run.peak_rss_mib:.0f} MiB")
     return {

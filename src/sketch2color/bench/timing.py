@@ -8,8 +8,8 @@ a mean would report that neighbour rather than the code.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -62,7 +62,7 @@ def time_calls(call: Callable[[], object], warmup: int, repeats: int) -> Timings
 class Stopwatch:
     """``with Stopwatch() as watch: ...`` then ``watch.seconds``."""
 
-    def __enter__(self) -> "Stopwatch":
+    def __enter__(self) -> Stopwatch:
         self.started = time.perf_counter()
         self.seconds = 0.0
         return self

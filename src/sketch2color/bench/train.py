@@ -64,35 +64,59 @@ class TrainPlan:
     with_xla: bool
 
     @classmethod
-    def full(cls, on_gpu: bool) -> "TrainPlan":
+    def full(cls, on_gpu: bool) -> TrainPlan:
         # On a GPU a batch of 1 starves the device; on a CPU the gain flattens out by 8.
         batches = (1, 8, 32, 64) if on_gpu else (1, 2, 4, 8)
-        return cls(PAPER_IMAGE_SIZE, PAPER_WIDTH, batches, warmup=3, steps=12,
-                   reference_batches=(1, 4), with_xla=True)
+        return cls(
+            PAPER_IMAGE_SIZE,
+            PAPER_WIDTH,
+            batches,
+            warmup=3,
+            steps=12,
+            reference_batches=(1, 4),
+            with_xla=True,
+        )
 
     @classmethod
-    def quick(cls) -> "TrainPlan":
+    def quick(cls) -> TrainPlan:
         return cls(32, 8, (2,), warmup=1, steps=3, reference_batches=(1,), with_xla=False)
 
 
 def _variant(plan: TrainPlan, name: str, implementation: Implementation, batch: int, **kw) -> TrainVariant:
-    return TrainVariant(name, implementation, batch, image_size=plan.image_size, ngf=plan.width,
-                        ndf=plan.width, warmup=plan.warmup, steps=plan.steps, **kw)
+    return TrainVariant(
+        name,
+        implementation,
+        batch,
+        image_size=plan.image_size,
+        ngf=plan.width,
+        ndf=plan.width,
+        warmup=plan.warmup,
+        steps=plan.steps,
+        **kw,
+    )
 
 
 def run_variants(variants: list[TrainVariant]) -> list[dict]:
     """Time ``variants`` one after another in one fresh Python process; their result dicts."""
     specs = json.dumps([dataclasses.asdict(v) for v in variants])
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
-    run = run_child([sys.executable, "-m", "sketch2color.bench.train_worker", specs], Path.cwd(), env,
-                    WORKER_TIMEOUT_S * len(variants))
-    results = [json.loads(line[len(RESULT_MARKER):]) for line in run.stdout.splitlines()
-               if line.startswith(RESULT_MARKER)]
+    run = run_child(
+        [sys.executable, "-m", "sketch2color.bench.train_worker", specs],
+        Path.cwd(),
+        env,
+        WORKER_TIMEOUT_S * len(variants),
+    )
+    results = [
+        json.loads(line[len(RESULT_MARKER) :])
+        for line in run.stdout.splitlines()
+        if line.startswith(RESULT_MARKER)
+    ]
     if run.returncode != 0 or len(results) != len(variants):
         names = ", ".join(v.name for v in variants)
-        raise RuntimeError(f"train variant(s) {names} failed (exit {run.returncode}):\n"
-                           f"{(run.stderr or run.stdout)[-2000:]}")
-    return [{"variant": dataclasses.asdict(v), **r} for v, r in zip(variants, results)]
+        raise RuntimeError(
+            f"train variant(s) {names} failed (exit {run.returncode}):\n{(run.stderr or run.stdout)[-2000:]}"
+        )
+    return [{"variant": dataclasses.asdict(v), **r} for v, r in zip(variants, results, strict=True)]
 
 
 def _default_profile_variants(plan: TrainPlan, with_mixed: bool, mixed: str) -> list[TrainVariant]:
@@ -101,12 +125,19 @@ def _default_profile_variants(plan: TrainPlan, with_mixed: bool, mixed: str) -> 
 
     train, size = Params().train, Params().data.image_size
     name = f"default profile b{train.batch_size} (ngf {train.ngf}, ndf {train.ndf}, {train.norm} norm)"
-    common = dict(image_size=size, ngf=train.ngf, ndf=train.ndf, norm=train.norm,
-                  warmup=plan.warmup, steps=2 * plan.steps)
+    common = dict(
+        image_size=size,
+        ngf=train.ngf,
+        ndf=train.ndf,
+        norm=train.norm,
+        warmup=plan.warmup,
+        steps=2 * plan.steps,
+    )
     variants = [TrainVariant(name, "project", train.batch_size, **common)]
     if with_mixed:
-        variants.append(TrainVariant(f"{name} {mixed}", "project", train.batch_size, mixed_precision=True,
-                                     **common))
+        variants.append(
+            TrainVariant(f"{name} {mixed}", "project", train.batch_size, mixed_precision=True, **common)
+        )
     return variants
 
 
@@ -150,23 +181,44 @@ def train_section(quick: bool, on_gpu: bool, report=print) -> dict:
         _variant(plan, "paper (batch norm) b1", "project", 1, norm="batch"),
         *[_variant(plan, f"instance norm b{b}", "project", b, norm="instance") for b in plan.batch_sizes],
     )
-    references = measured[:len(references_planned)]
-    paper, *instance = measured[len(references_planned):]
+    references = measured[: len(references_planned)]
+    paper, *instance = measured[len(references_planned) :]
     best_batch = max(instance, key=lambda r: r["images_per_s"])["variant"]["batch"]
     extra: list[TrainVariant] = []
     if plan.with_xla:
-        extra += [_variant(plan, "paper (batch norm) b1 XLA", "project", 1, norm="batch", xla=True),
-                  _variant(plan, f"instance norm b{best_batch} XLA", "project", best_batch,
-                           norm="instance", xla=True)]
+        extra += [
+            _variant(plan, "paper (batch norm) b1 XLA", "project", 1, norm="batch", xla=True),
+            _variant(
+                plan, f"instance norm b{best_batch} XLA", "project", best_batch, norm="instance", xla=True
+            ),
+        ]
     if with_mixed:
         mixed = _mixed_name(on_gpu)
-        extra += [_variant(plan, f"paper (batch norm) b1 {mixed}", "project", 1, norm="batch",
-                           mixed_precision=True),
-                  _variant(plan, f"instance norm b{best_batch} {mixed}", "project", best_batch,
-                           norm="instance", mixed_precision=True)]
+        extra += [
+            _variant(
+                plan, f"paper (batch norm) b1 {mixed}", "project", 1, norm="batch", mixed_precision=True
+            ),
+            _variant(
+                plan,
+                f"instance norm b{best_batch} {mixed}",
+                "project",
+                best_batch,
+                norm="instance",
+                mixed_precision=True,
+            ),
+        ]
         if on_gpu:
-            extra.append(_variant(plan, f"instance norm b{best_batch} {mixed} XLA", "project", best_batch,
-                                  norm="instance", xla=True, mixed_precision=True))
+            extra.append(
+                _variant(
+                    plan,
+                    f"instance norm b{best_batch} {mixed} XLA",
+                    "project",
+                    best_batch,
+                    norm="instance",
+                    xla=True,
+                    mixed_precision=True,
+                )
+            )
     measure(*extra)
     # The paper's model at any batch, precision or compiler: what "best" is chosen from.
     paper_model = [r for r in results if r["variant"]["implementation"] == "project"]
@@ -179,12 +231,16 @@ def train_section(quick: bool, on_gpu: bool, report=print) -> dict:
     reference_b1 = max(r["images_per_s"] for r in references if r["variant"]["batch"] == 1)
 
     def summary(result: dict) -> dict:
-        return {"name": result["variant"]["name"], "images_per_s": result["images_per_s"],
-                "speedup_vs_reference_b1": round(result["images_per_s"] / reference_b1, 3)}
+        return {
+            "name": result["variant"]["name"],
+            "images_per_s": result["images_per_s"],
+            "speedup_vs_reference_b1": round(result["images_per_s"] / reference_b1, 3),
+        }
 
     best = max(paper_model, key=lambda r: r["images_per_s"])
-    best_float32 = max((r for r in paper_model if not r["variant"]["mixed_precision"]),
-                       key=lambda r: r["images_per_s"])
+    best_float32 = max(
+        (r for r in paper_model if not r["variant"]["mixed_precision"]), key=lambda r: r["images_per_s"]
+    )
     return {
         "image_size": plan.image_size,
         "ngf": plan.width,

@@ -15,13 +15,13 @@ import os
 import resource
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from sketch2color.bench.timing import time_calls  # noqa: E402
-from sketch2color.bench.train import RESULT_MARKER, TrainVariant  # noqa: E402
-from sketch2color.training.allocator import keep_freed_memory  # noqa: E402
+from sketch2color.bench.timing import time_calls
+from sketch2color.bench.train import RESULT_MARKER, TrainVariant
+from sketch2color.training.allocator import keep_freed_memory
 
 
 def project_step(variant: TrainVariant, sketches, colours) -> Callable[[], dict]:
@@ -33,12 +33,20 @@ def project_step(variant: TrainVariant, sketches, colours) -> Callable[[], dict]
     from sketch2color.training.schedule import learning_rate_schedule
     from sketch2color.training.state import build_training_state
 
-    params = params_from_dict({
-        "seed": 0,
-        "data": {"image_size": variant.image_size},
-        "train": {"batch_size": variant.batch, "ngf": variant.ngf, "ndf": variant.ndf,
-                  "norm": variant.norm, "xla": variant.xla, "mixed_precision": variant.mixed_precision},
-    })
+    params = params_from_dict(
+        {
+            "seed": 0,
+            "data": {"image_size": variant.image_size},
+            "train": {
+                "batch_size": variant.batch,
+                "ngf": variant.ngf,
+                "ndf": variant.ndf,
+                "norm": variant.norm,
+                "xla": variant.xla,
+                "mixed_precision": variant.mixed_precision,
+            },
+        }
+    )
     strategy = tf.distribute.get_strategy()
     schedule = learning_rate_schedule(params.train.learning_rate, 1, 0, 10_000)
     state = build_training_state(params.train, variant.image_size, schedule)

@@ -109,7 +109,9 @@ class SavedModelBackend:
             inputs = tf.constant(sketches)
         else:
             inputs = tf.constant(to_model_input(sketches), dtype=self._input_dtype)
-        result = self._signature(**{self._input_name: inputs}) if self._input_name else self._signature(inputs)
+        result = (
+            self._signature(**{self._input_name: inputs}) if self._input_name else self._signature(inputs)
+        )
         output = next(iter(result.values())) if isinstance(result, dict) else result
         array = output.numpy()
         array = array if array.dtype == np.uint8 else from_model_output(array)
@@ -160,15 +162,17 @@ class TFLiteBackend:
 def _tflite_interpreter(path: Path):
     """The LiteRT interpreter when installed, else TensorFlow's (deprecated but identical) one."""
     try:
-        from ai_edge_litert.interpreter import Interpreter  # type: ignore[import-not-found]
+        from ai_edge_litert import interpreter as litert
+
+        interpreter_class = litert.Interpreter
     except ImportError:
         import tensorflow as tf
 
-        Interpreter = tf.lite.Interpreter
+        interpreter_class = tf.lite.Interpreter
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the "use ai_edge_litert" deprecation notice
-            interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
+            interpreter = interpreter_class(model_path=str(path), num_threads=os.cpu_count() or 1)
         interpreter.allocate_tensors()
     except Exception as exc:  # noqa: BLE001 - a bad flatbuffer raises ValueError or RuntimeError
         raise ModelLoadError(f"{path}: not a loadable TFLite model: {type(exc).__name__}: {exc}") from None

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -101,7 +101,7 @@ def colorize_jobs(
 
         def flush() -> None:
             coloured = backend.colour_batch(np.stack([square for _, _, square in pending]))
-            for (job, placement, _), square in zip(pending, coloured):
+            for (job, placement, _), square in zip(pending, coloured, strict=True):
                 writing.append((job, pool.submit(_finish, job, placement, square)))
             pending.clear()
             settle_writes(keep=window)
@@ -126,4 +126,3 @@ def colorize_jobs(
             flush()
         settle_writes(keep=0)
     return summary
-

@@ -7,8 +7,8 @@ file failed, so a script can tell.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from sketch2color.colorize.batching import Summary, colorize_jobs
 from sketch2color.colorize.errors import ColorizeError
@@ -52,12 +52,26 @@ def run_colorize(
         settings = Settings.from_project(paths, report)
         backend = choose_backend(model, paths, inference_mode, report, settings.inference_mode)
         report(f"model: {backend.path} ({backend.format}, {backend.input_size}x{backend.input_size} px)")
-        with tqdm(total=len(jobs), unit="img", desc="colourising", file=sys.stderr,
-                  disable=not sys.stderr.isatty(), dynamic_ncols=True) as bar:
-            summary = colorize_jobs(backend, jobs, batch_size=batch_size,
-                                    max_pixels=settings.max_image_pixels, report=report, advance=bar.update)
+        with tqdm(
+            total=len(jobs),
+            unit="img",
+            desc="colourising",
+            file=sys.stderr,
+            disable=not sys.stderr.isatty(),
+            dynamic_ncols=True,
+        ) as bar:
+            summary = colorize_jobs(
+                backend,
+                jobs,
+                batch_size=batch_size,
+                max_pixels=settings.max_image_pixels,
+                report=report,
+                advance=bar.update,
+            )
     problems = len(failures) + len(summary.failures)
     where = jobs[0].target if len(jobs) == 1 and len(sources) == 1 and not sources[0].is_dir() else output
-    report(f"coloured {summary.coloured} of {len(jobs)} sketch files into {where}"
-           + (f"; {problems} problem(s), named above" if problems else ""))
+    report(
+        f"coloured {summary.coloured} of {len(jobs)} sketch files into {where}"
+        + (f"; {problems} problem(s), named above" if problems else "")
+    )
     return 1 if problems or not jobs else 0

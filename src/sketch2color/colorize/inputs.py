@@ -7,9 +7,9 @@ output exists, and a folder's files are listed, not loaded.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -83,7 +83,9 @@ def plan_jobs(sources: Sequence[Path], output: Path) -> tuple[list[Job], list[Fa
                 relative = prefix / path.relative_to(source)
                 jobs.append(Job(path, _free_name(output / relative.with_suffix(".png"), path, taken)))
             if len(jobs) == before:
-                failures.append(Failure(source, f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in this folder"))
+                failures.append(
+                    Failure(source, f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in this folder")
+                )
         elif source.exists():
             jobs.append(Job(source, _free_name(output / f"{source.stem}.png", source, taken)))
         else:
@@ -111,4 +113,3 @@ def read_sketch(path: Path, max_pixels: int) -> np.ndarray:
     except OSError as exc:
         raise BadImage(f"cannot read: {exc.strerror or exc}") from None
     return load_rgb(path, max_pixels)
-

@@ -11,9 +11,9 @@ pipeline treats it.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from sketch2color.colorize.backends import Backend, model_format, open_model
 from sketch2color.colorize.errors import ColorizeError, Report
@@ -49,7 +49,7 @@ class ExportInfo:
     usable: frozenset[str] | None = None
 
     @classmethod
-    def discover(cls, paths: ProjectPaths) -> "ExportInfo":
+    def discover(cls, paths: ProjectPaths) -> ExportInfo:
         for source in (paths.models / "export" / EXPORT_MANIFEST, paths.metrics / "export.json"):
             payload = _read_json_object(source)
             if payload is not None:
@@ -57,7 +57,7 @@ class ExportInfo:
         return cls()
 
     @classmethod
-    def from_payload(cls, payload: dict) -> "ExportInfo":
+    def from_payload(cls, payload: dict) -> ExportInfo:
         fastest = payload.get("fastest")
         if isinstance(fastest, dict):
             fastest = fastest.get("format") or fastest.get("name")
@@ -69,8 +69,13 @@ class ExportInfo:
             fastest=fastest if isinstance(fastest, str) else None,
             inference_mode=mode if mode in ("eval", "train_dropout") else "eval",
             image_size=size if isinstance(size, int) and size > 0 else None,
-            files={k: v for k, v in files.items() if isinstance(v, str) and "/" not in v and v not in ("", ".", "..")}
-            if isinstance(files, dict) else {},
+            files={
+                k: v
+                for k, v in files.items()
+                if isinstance(v, str) and "/" not in v and v not in ("", ".", "..")
+            }
+            if isinstance(files, dict)
+            else {},
             usable=frozenset(u for u in usable if isinstance(u, str)) if isinstance(usable, list) else None,
         )
 
@@ -109,7 +114,9 @@ def _exported_path(export: Path, name: str, info: ExportInfo) -> Path | None:
         path = export / info.files[name]
         return path if path.exists() else None
     if name == "savedmodel":
-        return next((export / n for n in SAVEDMODEL_DIR_NAMES if (export / n / "saved_model.pb").is_file()), None)
+        return next(
+            (export / n for n in SAVEDMODEL_DIR_NAMES if (export / n / "saved_model.pb").is_file()), None
+        )
     path = export / TFLITE_FILES[name]
     return path if path.is_file() else None
 
@@ -122,7 +129,7 @@ class Settings:
     max_image_pixels: int = SafetyConfig().max_image_pixels
 
     @classmethod
-    def from_project(cls, paths: ProjectPaths, report: Report) -> "Settings":
+    def from_project(cls, paths: ProjectPaths, report: Report) -> Settings:
         """params.yaml's values when it is this project's and valid, else the defaults.
 
         colorize is a user tool that may run in any folder; a params.yaml that
@@ -167,7 +174,9 @@ def choose_backend(
     unusable: list[str] = []
     for kind, path in exported_candidates(paths, info, report):
         if kind != "keras" and wanted != info.inference_mode:
-            report(f"note: skipping {path}: exported with inference mode {info.inference_mode}, {wanted} asked")
+            report(
+                f"note: skipping {path}: exported with inference mode {info.inference_mode}, {wanted} asked"
+            )
             continue
         try:
             return open_model(path, wanted, info.image_size)

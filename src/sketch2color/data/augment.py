@@ -36,9 +36,9 @@ import itertools
 import logging
 import math
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -116,23 +116,22 @@ def affine_matrix(draw: AffineDraw, size: int) -> np.ndarray:
     theta = math.radians(draw.rotation_degrees)
     cos, sin = math.cos(theta), math.sin(theta)
     rotate = np.array([[cos, -sin, 0.0], [sin, cos, 0.0], [0.0, 0.0, 1.0]])
-    shear = np.array([[1.0, math.tan(math.radians(draw.shear_degrees)), 0.0],
-                      [0.0, 1.0, 0.0],
-                      [0.0, 0.0, 1.0]])
+    shear = np.array(
+        [[1.0, math.tan(math.radians(draw.shear_degrees)), 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    )
     zoom = np.diag([draw.zoom, draw.zoom, 1.0])
     flip = np.diag([-1.0 if draw.flip else 1.0, 1.0, 1.0])
     to_origin = np.array([[1.0, 0.0, -centre], [0.0, 1.0, -centre], [0.0, 0.0, 1.0]])
-    back = np.array([[1.0, 0.0, centre + draw.shift_x * size],
-                     [0.0, 1.0, centre + draw.shift_y * size],
-                     [0.0, 0.0, 1.0]])
+    back = np.array(
+        [[1.0, 0.0, centre + draw.shift_x * size], [0.0, 1.0, centre + draw.shift_y * size], [0.0, 0.0, 1.0]]
+    )
     return (back @ rotate @ shear @ zoom @ flip @ to_origin)[:2]
 
 
 def warp(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """One bilinear warpAffine with the border mode both images share (module docstring)."""
     height, width = image.shape[:2]
-    return cv2.warpAffine(image, matrix, (width, height), flags=INTERPOLATION,
-                          borderMode=BORDER_MODE)
+    return cv2.warpAffine(image, matrix, (width, height), flags=INTERPOLATION, borderMode=BORDER_MODE)
 
 
 def add_sketch_noise(sketch: np.ndarray, std: float, rng: np.random.Generator) -> np.ndarray:
@@ -194,7 +193,7 @@ def preview_grid(rows: Sequence[Sequence[Pair]], separator: int = SEPARATOR_PX) 
         images = [image for pair in row for image in (pair.sketch, pair.colour)]
         for c, image in enumerate(images):
             left = c * (size + separator)
-            grid[top:top + size, left:left + size] = image
+            grid[top : top + size, left : left + size] = image
     return grid
 
 
@@ -222,8 +221,9 @@ def augment_stage(params: Params, paths: ProjectPaths) -> None:
     config = params.augment
     sources = find_shards(paths.split, SPLIT)
     if not sources:
-        raise DataError(f"no training shards ({SPLIT}-*.tfrecord) in {paths.split}; "
-                        "run the split stage first")
+        raise DataError(
+            f"no training shards ({SPLIT}-*.tfrecord) in {paths.split}; run the split stage first"
+        )
     skipped: list[dict] = []
     pairs = iterate_intact_pairs(sources, skipped)  # damaged shards: reported, not fatal
     first = next(pairs, None)
@@ -262,7 +262,11 @@ def augment_stage(params: Params, paths: ProjectPaths) -> None:
         "skipped_shards": skipped,
     }
     atomic.write_json(paths.augmented / REPORT_FILE, report)
-    log.info("augmented %d training pairs into %d records (%d shards) in %.1f s%s",
-             input_pairs, sum(counts), config.shards, seconds,
-             f"; {len(skipped)} damaged shard(s) skipped" if skipped else "")
-
+    log.info(
+        "augmented %d training pairs into %d records (%d shards) in %.1f s%s",
+        input_pairs,
+        sum(counts),
+        config.shards,
+        seconds,
+        f"; {len(skipped)} damaged shard(s) skipped" if skipped else "",
+    )

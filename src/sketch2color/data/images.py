@@ -55,8 +55,10 @@ def load_rgb(path: Path, max_pixels: int) -> np.ndarray:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Pillow's own limit fired while reading the header, before ours could: say which
         # knob governs the project's limit, so a user with genuinely huge art knows where to look.
-        raise BadImage(f"decompression bomb refused (fetch.safety.max_image_pixels={max_pixels}, "
-                       f"and Pillow's own limit): {exc}") from None
+        raise BadImage(
+            f"decompression bomb refused (fetch.safety.max_image_pixels={max_pixels}, "
+            f"and Pillow's own limit): {exc}"
+        ) from None
     except Image.UnidentifiedImageError:
         raise BadImage("not a readable image (unknown or corrupt format)") from None
     except (OSError, SyntaxError, ValueError) as exc:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import re
 import struct
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -68,8 +68,10 @@ def serialize_pair(pair: Pair) -> bytes:
 
     size = pair.sketch.shape[0]
     if pair.sketch.shape != (size, size, 3) or pair.colour.shape != (size, size, 3):
-        raise ValueError(f"{pair.name}: expected two {size}x{size}x3 arrays, "
-                         f"got {pair.sketch.shape} and {pair.colour.shape}")
+        raise ValueError(
+            f"{pair.name}: expected two {size}x{size}x3 arrays, "
+            f"got {pair.sketch.shape} and {pair.colour.shape}"
+        )
     example = tf.train.Example(
         features=tf.train.Features(
             feature={
@@ -91,7 +93,6 @@ def write_shards(pairs: Iterable[Pair], folder: Path, split: str, count: int) ->
     Round-robin (not contiguous blocks) keeps shards the same size, so a
     parallel interleaved reader mixes the whole split from the first batch.
     """
-    import tensorflow as tf
 
     folder.mkdir(parents=True, exist_ok=True)
     targets = shard_paths(folder, split, count)
@@ -240,8 +241,9 @@ def iterate_intact_pairs(
         except errors as exc:
             reason = damage_reason(exc)
         if reason is not None:
-            log.warning("skipping the rest of %s after %d records: %s; %s",
-                        path, read, reason, rewrite_hint(path))
+            log.warning(
+                "skipping the rest of %s after %d records: %s; %s", path, read, reason, rewrite_hint(path)
+            )
             skipped.append({"path": label(path), "records_kept": read, "reason": reason})
 
 
@@ -340,5 +342,4 @@ def shard_read_error(paths: Sequence[Path], exc: BaseException, what: str) -> Da
     if damaged is not None:
         return damaged_shard_error(*damaged)
     first = Path(paths[0])
-    return DataError(f"{first.parent}: reading {what} failed ({damage_reason(exc)}); "
-                     f"{rewrite_hint(first)}")
+    return DataError(f"{first.parent}: reading {what} failed ({damage_reason(exc)}); {rewrite_hint(first)}")

@@ -13,9 +13,9 @@ import json
 import logging
 import multiprocessing
 import os
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -115,8 +115,8 @@ def assign_splits(
         n_val = n_test = 0
     assigned = {
         "val": [raw for unit in order[:n_val] for raw in unit],
-        "test": test + [raw for unit in order[n_val:n_val + n_test] for raw in unit],
-        "train": [raw for unit in order[n_val + n_test:] for raw in unit],
+        "test": test + [raw for unit in order[n_val : n_val + n_test] for raw in unit],
+        "train": [raw for unit in order[n_val + n_test :] for raw in unit],
     }
     # Shards are written in name order so output bytes do not depend on the permutation's
     # interaction with worker scheduling; the permutation only decides membership.
@@ -140,8 +140,9 @@ def read_pair_groups(paths: ProjectPaths) -> dict[str, str]:
     except (OSError, ValueError) as exc:
         raise DataError(f"{paths.pair_groups}: unreadable ({exc}); rerun the fetch stage") from None
     if not isinstance(payload, dict) or not all(isinstance(v, str) for v in payload.values()):
-        raise DataError(f"{paths.pair_groups}: expected a JSON object of file name to group name; "
-                        "rerun the fetch stage")
+        raise DataError(
+            f"{paths.pair_groups}: expected a JSON object of file name to group name; rerun the fetch stage"
+        )
     return payload
 
 
@@ -166,8 +167,7 @@ def _decoded_pairs(
     files: Sequence[RawFile], params: Params, pool, skipped: list[dict[str, str]]
 ) -> Iterator[Pair]:
     jobs = [
-        (str(f.path), f.name, params.data.image_size, params.fetch.safety.max_image_pixels)
-        for f in files
+        (str(f.path), f.name, params.data.image_size, params.fetch.safety.max_image_pixels) for f in files
     ]
     results = pool.imap(_decode_job, jobs, chunksize=8) if pool else map(_decode_job, jobs)
     for name, sketch, colour, reason in results:
@@ -212,14 +212,22 @@ def split_dataset(params: Params, paths: ProjectPaths) -> SplitResult:
         write_json(out / "manifest.json", _manifest(params, files, result, groups, paths))
     log.info(
         "split: train %d, val %d, test %d pairs at %dpx; %d files skipped",
-        result.counts["train"], result.counts["val"], result.counts["test"],
-        params.data.image_size, len(result.skipped),
+        result.counts["train"],
+        result.counts["val"],
+        result.counts["test"],
+        params.data.image_size,
+        len(result.skipped),
     )
     return result
 
 
-def _manifest(params: Params, files: dict[str, list[RawFile]], result: SplitResult,
-              groups: Mapping[str, str], paths: ProjectPaths) -> dict:
+def _manifest(
+    params: Params,
+    files: dict[str, list[RawFile]],
+    result: SplitResult,
+    groups: Mapping[str, str],
+    paths: ProjectPaths,
+) -> dict:
     return {
         "image_size": params.data.image_size,
         "seed": params.seed,

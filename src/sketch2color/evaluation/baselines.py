@@ -15,8 +15,8 @@ training if it is well ahead of both:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -38,8 +38,10 @@ def mean_colour_image(train_shards: Sequence[Path], image_size: int) -> np.ndarr
     split and a large split does not lose precision.
     """
     if not train_shards:
-        raise DataError("no train shards in data/split: the mean-colour baseline needs the "
-                        "train split; run the split stage first")
+        raise DataError(
+            "no train shards in data/split: the mean-colour baseline needs the "
+            "train split; run the split stage first"
+        )
     total = np.zeros((image_size, image_size, 3), np.float64)
     count = 0
     for pair in iterate_pairs(list(train_shards)):

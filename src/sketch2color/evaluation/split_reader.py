@@ -7,8 +7,8 @@ on this small module, not on the whole evaluate stage.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 from sketch2color.data.shards import Pair, iterate_intact_pairs
 from sketch2color.errors import DataError, Sketch2ColorError

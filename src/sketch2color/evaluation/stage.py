@@ -20,8 +20,8 @@ import itertools
 import logging
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -73,17 +73,17 @@ def evaluate_stage(params: Params, paths: ProjectPaths) -> None:
     check_generator_size(generator, size, paths.models / GENERATOR_FILE)
     test_shards = find_shards(paths.split, "test")
     if not test_shards:
-        raise DataError(f"no test shards (test-*.tfrecord) in {paths.split}: run the split stage "
-                        "with split.test_fraction above 0 (or split.test_source: kaggle_val)")
+        raise DataError(
+            f"no test shards (test-*.tfrecord) in {paths.split}: run the split stage "
+            "with split.test_fraction above 0 (or split.test_source: kaggle_val)"
+        )
     mean_image = _mean_colour_image(find_shards(paths.split, "train"), size)
 
     started = time.perf_counter()
     skipped: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="sketch2color-eval-") as tmp:
         store = PredictionStore(Path(tmp) / "predictions.u8", size)
-        scores, names = _score_test_split(
-            generator, test_shards, mean_image, store, params, skipped
-        )
+        scores, names = _score_test_split(generator, test_shards, mean_image, store, params, skipped)
         predictions = store.read()
         model_ssim = scores["model"].per_image("ssim")
         picks = samples.pick_examples(model_ssim, config.sample_rows)
@@ -91,8 +91,9 @@ def evaluate_stage(params: Params, paths: ProjectPaths) -> None:
         fid_result = None
         if config.fid:
             fid_result = fid.compute_fid(
-                _prediction_target_batches(test_shards, predictions, size,
-                                           config.batch_size, config.fid_max_images)
+                _prediction_target_batches(
+                    test_shards, predictions, size, config.batch_size, config.fid_max_images
+                )
             )
     seconds = time.perf_counter() - started
 
@@ -101,8 +102,12 @@ def evaluate_stage(params: Params, paths: ProjectPaths) -> None:
     samples_path = paths.metrics / SAMPLES_FILE
     atomic.write_json(eval_path, report)
     samples.write_png(samples.render_grid(rows), samples_path)
-    log.info("evaluated %d test images in %.1f s (%s mode); model | sketch | mean colour:",
-             report["test_images"], seconds, config.inference_mode)
+    log.info(
+        "evaluated %d test images in %.1f s (%s mode); model | sketch | mean colour:",
+        report["test_images"],
+        seconds,
+        config.inference_mode,
+    )
     for metric in METRIC_NAMES:
         means = [report[name].get(metric, {}).get("mean", float("nan")) for name in SCORED]
         log.info("  %-12s %8.3f | %8.3f | %8.3f", metric, *means)
@@ -191,7 +196,7 @@ def _sample_rows(picks, shards, predictions, ssim, names, image_size) -> list[sa
     rows = []
     for rank, index in picks:
         name = names[index]
-        short = name if len(name) <= NAME_CHARS else "..." + name[-(NAME_CHARS - 3):]
+        short = name if len(name) <= NAME_CHARS else "..." + name[-(NAME_CHARS - 3) :]
         label = f"{samples.rank_label(rank, len(names))}\nSSIM {ssim[index]:.3f}\n{short}"
         pair = pairs[index]
         rows.append(samples.SampleRow(label, pair.sketch, pair.colour, np.array(predictions[index])))
@@ -203,7 +208,7 @@ def _prediction_target_batches(shards, predictions, image_size, batch_size, limi
     start = 0
     for batch in batched(pairs, batch_size):
         targets = np.stack([pair.colour for pair in batch])
-        yield np.array(predictions[start:start + len(batch)]), targets
+        yield np.array(predictions[start : start + len(batch)]), targets
         start += len(batch)
 
 
@@ -219,8 +224,12 @@ def build_report(scores, params: Params, picks, ssim, names, skipped, fid_result
         image_size=params.data.image_size,
         psnr_cap_db=PSNR_CAP_DB,
         samples=[
-            {"rank": rank + 1, "label": samples.rank_label(rank, len(names)),
-             "name": names[index], "ssim": float(ssim[index])}
+            {
+                "rank": rank + 1,
+                "label": samples.rank_label(rank, len(names)),
+                "name": names[index],
+                "ssim": float(ssim[index]),
+            }
             for rank, index in picks
         ],
         skipped_shards=skipped,
@@ -248,8 +257,7 @@ def log_to_training_run(paths: ProjectPaths, report: dict, files: Sequence[Path]
     if link is None:
         return
     link.log_metrics(scalar_metrics(report))
-    tags = {"eval.inference_mode": report["inference_mode"],
-            "eval.test_images": report["test_images"]}
+    tags = {"eval.inference_mode": report["inference_mode"], "eval.test_images": report["test_images"]}
     if "fid" in report:
         tags.update({f"eval.fid.{key}": value for key, value in report["fid"].items()})
     link.set_run_tags(tags)

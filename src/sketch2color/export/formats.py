@@ -83,8 +83,10 @@ ONNX_NOT_PRODUCED = (
 def tflite_unavailable_reason(mode: InferenceMode) -> str | None:
     """Why TFLite cannot be produced in this inference mode, or None if it can."""
     if mode == "train_dropout":
-        return ("evaluate.inference_mode is train_dropout: Keras dropout needs the stateless "
-                "random ops, which the builtin TFLite runtime does not have")
+        return (
+            "evaluate.inference_mode is train_dropout: Keras dropout needs the stateless "
+            "random ops, which the builtin TFLite runtime does not have"
+        )
     return None
 
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
 
@@ -48,7 +48,7 @@ class Parity:
     max_abs_diff: int
     mean_abs_diff: float
     ssim_vs_keras: float
-    agrees: Optional[bool]
+    agrees: bool | None
 
 
 @dataclass(frozen=True)
@@ -143,14 +143,14 @@ def tflite_runner(path: Path, threads: int | None = None) -> Runner:
 
 def compare(outputs: np.ndarray, reference: np.ndarray, judge: bool = True) -> Parity:
     if outputs.shape != reference.shape or outputs.dtype != np.uint8:
-        raise ValueError(f"format output is {outputs.dtype} {outputs.shape}, "
-                         f"expected uint8 {reference.shape}")
+        raise ValueError(
+            f"format output is {outputs.dtype} {outputs.shape}, expected uint8 {reference.shape}"
+        )
     diff = np.abs(outputs.astype(np.int16) - reference.astype(np.int16))
     ssim = float(ssim_per_image(outputs, reference).mean())
     mean_diff = float(diff.mean())
     agrees = (ssim >= MIN_SSIM_VS_KERAS and mean_diff <= MAX_MEAN_ABS_DIFF) if judge else None
-    return Parity(max_abs_diff=int(diff.max()), mean_abs_diff=mean_diff, ssim_vs_keras=ssim,
-                  agrees=agrees)
+    return Parity(max_abs_diff=int(diff.max()), mean_abs_diff=mean_diff, ssim_vs_keras=ssim, agrees=agrees)
 
 
 def measure_timing(runner: Runner, sketches: np.ndarray, runs: int) -> Timing:

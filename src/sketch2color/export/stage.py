@@ -15,8 +15,8 @@ generator the same way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
@@ -70,11 +70,11 @@ def export_stage(params: Params, paths: ProjectPaths) -> None:
                 timing=parity.measure_timing(runner, sketches, config.latency_runs),
             )
             _log_format(name, reports[name])
-        keras_timing = parity.measure_timing(parity.keras_runner(generator, mode), sketches,
-                                             config.latency_runs)
+        keras_timing = parity.measure_timing(
+            parity.keras_runner(generator, mode), sketches, config.latency_runs
+        )
         fastest = fastest_usable(reports)
-        atomic.write_json(building / FOLDER_MANIFEST,
-                          folder_manifest(reports, written, fastest, size, mode))
+        atomic.write_json(building / FOLDER_MANIFEST, folder_manifest(reports, written, fastest, size, mode))
 
     summary = build_summary(reports, skipped, fastest, keras_timing, params, len(sketches))
     atomic.write_json(paths.metrics / EXPORT_METRICS_FILE, summary)
@@ -89,8 +89,10 @@ def parity_sketches(paths: ProjectPaths, image_size: int, count: int) -> np.ndar
         if shards:
             for batch in batched(read_pairs(shards, image_size, []), count):
                 return np.stack([pair.sketch for pair in batch])
-    raise DataError(f"no test or val records in {paths.split} to check the exported formats "
-                    "against the Keras model: run the split stage")
+    raise DataError(
+        f"no test or val records in {paths.split} to check the exported formats "
+        "against the Keras model: run the split stage"
+    )
 
 
 def _runner_for(name: str, path: Path) -> parity.Runner:
@@ -101,14 +103,26 @@ def _runner_for(name: str, path: Path) -> parity.Runner:
 
 def _log_format(name: str, report: parity.FormatReport) -> None:
     p, t = report.parity, report.timing
-    log.info("export: %-15s %9.1f KiB  max |diff| %3d  mean |diff| %.3f  SSIM vs Keras %.4f  "
-             "p50 %.2f ms  p95 %.2f ms  %.1f img/s", name, report.bytes / 1024, p.max_abs_diff,
-             p.mean_abs_diff, p.ssim_vs_keras, t.latency_ms_p50, t.latency_ms_p95,
-             t.throughput_images_per_s)
+    log.info(
+        "export: %-15s %9.1f KiB  max |diff| %3d  mean |diff| %.3f  SSIM vs Keras %.4f  "
+        "p50 %.2f ms  p95 %.2f ms  %.1f img/s",
+        name,
+        report.bytes / 1024,
+        p.max_abs_diff,
+        p.mean_abs_diff,
+        p.ssim_vs_keras,
+        t.latency_ms_p50,
+        t.latency_ms_p95,
+        t.throughput_images_per_s,
+    )
     if p.agrees is False:
-        log.warning("export: %s does NOT agree with the Keras model (SSIM %.3f, mean |diff| "
-                    "%.2f); it is kept for inspection but not offered to colorize",
-                    name, p.ssim_vs_keras, p.mean_abs_diff)
+        log.warning(
+            "export: %s does NOT agree with the Keras model (SSIM %.3f, mean |diff| "
+            "%.2f); it is kept for inspection but not offered to colorize",
+            name,
+            p.ssim_vs_keras,
+            p.mean_abs_diff,
+        )
 
 
 def fastest_usable(reports: Mapping[str, parity.FormatReport]) -> str | None:
@@ -124,10 +138,8 @@ def folder_manifest(reports, written, fastest, image_size: int, mode: str) -> di
         "image_size": image_size,
         "inference_mode": mode,
         "signature": formats.SIGNATURE_KEY,
-        "input": {"name": formats.INPUT_NAME, "dtype": "uint8",
-                  "shape": [None, image_size, image_size, 3]},
-        "output": {"name": formats.OUTPUT_NAME, "dtype": "uint8",
-                   "shape": [None, image_size, image_size, 3]},
+        "input": {"name": formats.INPUT_NAME, "dtype": "uint8", "shape": [None, image_size, image_size, 3]},
+        "output": {"name": formats.OUTPUT_NAME, "dtype": "uint8", "shape": [None, image_size, image_size, 3]},
         "formats": {name: path.name for name, path in written.items()},
         "usable": [name for name, r in reports.items() if r.parity.agrees is not False],
         "fastest": fastest,
@@ -161,8 +173,15 @@ def build_summary(reports, skipped, fastest, keras_timing, params: Params, image
 def scalar_metrics(summary: dict) -> dict[str, float]:
     flat = {}
     for name, entry in summary["formats"].items():
-        for key in ("max_abs_diff", "mean_abs_diff", "ssim_vs_keras", "latency_ms_p50",
-                    "latency_ms_p95", "throughput_images_per_s", "bytes"):
+        for key in (
+            "max_abs_diff",
+            "mean_abs_diff",
+            "ssim_vs_keras",
+            "latency_ms_p50",
+            "latency_ms_p95",
+            "throughput_images_per_s",
+            "bytes",
+        ):
             flat[f"export_{name}_{key}"] = float(entry[key])
     for key, value in summary["keras_tf_function"].items():
         flat[f"export_keras_{key}"] = float(value)

@@ -45,7 +45,7 @@ class RunRecord:
         return dataclasses.asdict(self)
 
     @classmethod
-    def read(cls, path: Path) -> "RunRecord | None":
+    def read(cls, path: Path) -> RunRecord | None:
         """The record at ``path``, or None if it is missing or not a record (warned)."""
         try:
             raw = load_record(path)

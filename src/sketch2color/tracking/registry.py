@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 GENERATOR_ARTIFACT_NAME = "generator"
 
 
-def generator_signature(generator: "keras.Model", example_sketch: np.ndarray) -> Any:
+def generator_signature(generator: keras.Model, example_sketch: np.ndarray) -> Any:
     """The model signature inferred from one input and the generator's prediction on it.
 
     ``example_sketch`` is one model input (HxWx3 or 1xHxWx3, in the model's
@@ -40,7 +40,7 @@ def generator_signature(generator: "keras.Model", example_sketch: np.ndarray) ->
     return infer_signature(example, prediction)
 
 
-def log_and_register(generator: "keras.Model", signature: Any, name: str, tracking_uri: str) -> tuple[str, int]:
+def log_and_register(generator: keras.Model, signature: Any, name: str, tracking_uri: str) -> tuple[str, int]:
     """Log the generator to MLflow's active run and register it; (model URI, new version)."""
     import mlflow.keras
 

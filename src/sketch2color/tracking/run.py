@@ -27,10 +27,11 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import mlflow
 import numpy as np
@@ -143,9 +144,12 @@ class TrainingRun:
 
     @classmethod
     def start(
-        cls, params: Params, paths: ProjectPaths, resume_run_id: str | None = None,
+        cls,
+        params: Params,
+        paths: ProjectPaths,
+        resume_run_id: str | None = None,
         facts: Mapping[str, str] | None = None,
-    ) -> "TrainingRun":
+    ) -> TrainingRun:
         """Open the run for this training; raise TrackingUnavailable if the store can't be used.
 
         A new run gets the DVC experiment's name, identity tags, ``facts``
@@ -190,7 +194,7 @@ class TrainingRun:
                         raise
         except TrackingUnavailable:
             raise
-        except Exception as exc:  # noqa: BLE001 - any store fault here is the user's to fix
+        except Exception as exc:
             raise TrackingUnavailable(
                 f"MLflow tracking store {uri} failed while starting the run "
                 f"({type(exc).__name__}: {_first_line(exc)})"
@@ -209,9 +213,14 @@ class TrainingRun:
         )
         training_run = cls(client, record, run_record_path(paths))
         training_run._write_record()
-        log.info("MLflow: %s run %s (%s) in experiment '%s' at %s",
-                 "resumed" if resumed else "started", record.run_id, record.run_name,
-                 experiment_name, uri)
+        log.info(
+            "MLflow: %s run %s (%s) in experiment '%s' at %s",
+            "resumed" if resumed else "started",
+            record.run_id,
+            record.run_name,
+            experiment_name,
+            uri,
+        )
         return training_run
 
     @property
@@ -228,9 +237,13 @@ class TrainingRun:
                 f"reading metric '{key}'",
             )
         except Exception as exc:  # noqa: BLE001 - never stop training for tracking
-            log.warning("MLflow: could not read the history of metric '%s' from run %s at %s "
-                        "(%s); assuming none", key, self.run_id, self.tracking_uri,
-                        _first_line(exc))
+            log.warning(
+                "MLflow: could not read the history of metric '%s' from run %s at %s (%s); assuming none",
+                key,
+                self.run_id,
+                self.tracking_uri,
+                _first_line(exc),
+            )
             return -1
         return max((int(m.step) for m in history), default=-1)
 
@@ -250,11 +263,16 @@ class TrainingRun:
                 f"listing the images of run {self.run_id}",
             )
         except Exception as exc:  # noqa: BLE001 - never stop training for tracking
-            log.warning("MLflow: could not list the images of run %s at %s (%s); assuming none",
-                        self.run_id, self.tracking_uri, _first_line(exc))
+            log.warning(
+                "MLflow: could not list the images of run %s at %s (%s); assuming none",
+                self.run_id,
+                self.tracking_uri,
+                _first_line(exc),
+            )
             return -1
-        steps = [int(match.group(1)) for f in files
-                 if (match := pattern.fullmatch(f.path.rsplit("/", 1)[-1]))]
+        steps = [
+            int(match.group(1)) for f in files if (match := pattern.fullmatch(f.path.rsplit("/", 1)[-1]))
+        ]
         return max(steps, default=-1)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
@@ -283,13 +301,12 @@ class TrainingRun:
                 f"got {array.dtype} of shape {array.shape}"
             )
         self._attempt(
-            lambda: self._client.log_image(self.run_id, array, key=key, step=int(step),
-                                           synchronous=True),
+            lambda: self._client.log_image(self.run_id, array, key=key, step=int(step), synchronous=True),
             f"image '{key}' at step {step}",
             lambda: self._not_logged.add_image(key, int(step)),
         )
 
-    def log_generator(self, generator: "keras.Model", example_sketch: np.ndarray) -> int | None:
+    def log_generator(self, generator: keras.Model, example_sketch: np.ndarray) -> int | None:
         """Log the generator with a signature and register a new model version.
 
         ``example_sketch`` is one model input (HxWx3 or 1xHxWx3, in the
@@ -305,8 +322,9 @@ class TrainingRun:
             self._ensure_active()
             return log_and_register(generator, signature, name, self.tracking_uri)
 
-        outcome = self._attempt(log_to_this_run, what,
-                                lambda: self._not_logged.other.append(what), retry=False)
+        outcome = self._attempt(
+            log_to_this_run, what, lambda: self._not_logged.other.append(what), retry=False
+        )
         if outcome is None:
             return None
         model_uri, version = outcome
@@ -336,10 +354,13 @@ class TrainingRun:
             log.warning(
                 "MLflow: %d log call(s) to run %s at %s were not recorded: %s. "
                 "Local metrics, checkpoints and models are complete.",
-                self.dropped, self.run_id, self.tracking_uri, self._not_logged.describe(),
+                self.dropped,
+                self.run_id,
+                self.tracking_uri,
+                self._not_logged.describe(),
             )
 
-    def __enter__(self) -> "TrainingRun":
+    def __enter__(self) -> TrainingRun:
         return self
 
     def __exit__(
@@ -389,7 +410,9 @@ class TrainingRun:
                 "MLflow: could not log %s to run %s at %s (%s). Training goes on; "
                 "further calls are retried every %.0f s and whatever is not logged is "
                 "listed when the run ends.",
-                what, self.run_id, self.tracking_uri,
+                what,
+                self.run_id,
+                self.tracking_uri,
                 f"{type(exc).__name__}: {_first_line(exc)}" if exc else "store unavailable",
                 PAUSE_AFTER_FAILURE_S,
             )
@@ -464,11 +487,13 @@ def _open_run(
     if resume_run_id:
         existing = find_run(client, resume_run_id)
         if existing is not None:
-            run = retry_when_locked(lambda: mlflow.start_run(run_id=resume_run_id),
-                                    f"reopening run {resume_run_id}")
+            run = retry_when_locked(
+                lambda: mlflow.start_run(run_id=resume_run_id), f"reopening run {resume_run_id}"
+            )
             return run, True
-        log.warning("MLflow: run %s to resume is not in the store (or is deleted); "
-                    "starting a new run", resume_run_id)
+        log.warning(
+            "MLflow: run %s to resume is not in the store (or is deleted); starting a new run", resume_run_id
+        )
     run = retry_when_locked(
         lambda: mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=tags),
         "starting a run",
@@ -479,9 +504,10 @@ def _open_run(
 def _log_params(client: MlflowClient, run_id: str, params: Params) -> None:
     items = [Param(key, _param_text(value)) for key, value in sorted(params.to_flat_dict().items())]
     for start in range(0, len(items), PARAMS_PER_BATCH):
-        batch = items[start:start + PARAMS_PER_BATCH]
-        retry_when_locked(lambda: client.log_batch(run_id, params=batch, synchronous=True),
-                          "logging params")
+        batch = items[start : start + PARAMS_PER_BATCH]
+        retry_when_locked(
+            lambda batch=batch: client.log_batch(run_id, params=batch, synchronous=True), "logging params"
+        )
 
 
 def _param_text(value: Any) -> str:

@@ -39,8 +39,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.paths import ProjectPaths
@@ -87,8 +88,7 @@ def resolve_tracking_uri(paths: ProjectPaths) -> str:
     db_path = sqlite_db_path(configured)
     if db_path is not None and not db_path.is_absolute():
         anchored = sqlite_uri((root / db_path).resolve())
-        log.info("MLflow: relative sqlite URI %s anchored at the project root: %s",
-                 configured, anchored)
+        log.info("MLflow: relative sqlite URI %s anchored at the project root: %s", configured, anchored)
         return anchored
     return configured
 
@@ -105,7 +105,7 @@ def sqlite_db_path(uri: str) -> Path | None:
     """
     if not uri.startswith("sqlite:///"):
         return None
-    rest = uri[len("sqlite:///"):].split("?", 1)[0]
+    rest = uri[len("sqlite:///") :].split("?", 1)[0]
     if rest in ("", ":memory:"):
         return None
     return Path(urllib.parse.unquote(rest))
@@ -163,9 +163,7 @@ def _check_http(uri: str, timeout_s: float) -> None:
     parts = urllib.parse.urlsplit(uri)
     if not parts.hostname:
         raise TrackingUnavailable(f"MLflow tracking URI {uri!r} has no host name")
-    health = urllib.parse.urlunsplit(
-        (parts.scheme, parts.netloc, parts.path.rstrip("/") + "/health", "", "")
-    )
+    health = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + "/health", "", ""))
     # A liveness probe only: no credentials are sent, so the certificate is
     # not verified here (MLflow verifies it, with the user's CA settings).
     context = None
@@ -213,13 +211,9 @@ def _check_sqlite(uri: str) -> None:
 def _check_folder(uri: str, folder: Path) -> None:
     folder = folder.expanduser()
     if not folder.is_dir():
-        raise TrackingUnavailable(
-            f"MLflow tracking store {uri}: folder {folder} does not exist"
-        )
+        raise TrackingUnavailable(f"MLflow tracking store {uri}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise TrackingUnavailable(
-            f"MLflow tracking store {uri}: folder {folder} is not writable"
-        )
+        raise TrackingUnavailable(f"MLflow tracking store {uri}: folder {folder} is not writable")
 
 
 # ---------------------------------------------------------------- concurrency
@@ -254,8 +248,11 @@ def store_lock(uri: str, timeout_s: float = 120.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    log.warning("MLflow: %s is held by another process for over %.0f s; "
-                                "going on without it", lock_path, timeout_s)
+                    log.warning(
+                        "MLflow: %s is held by another process for over %.0f s; going on without it",
+                        lock_path,
+                        timeout_s,
+                    )
                     break
                 time.sleep(0.05)
         yield
@@ -300,11 +297,16 @@ def retry_when_locked(
     for attempt in range(1, attempts + 1):
         try:
             return action()
-        except Exception as exc:  # noqa: BLE001 - filtered just below
+        except Exception as exc:
             if attempt == attempts or not is_database_locked(exc):
                 raise
-            log.info("MLflow: store locked while %s (try %d of %d); retrying in %.1f s",
-                     what, attempt, attempts, delay)
+            log.info(
+                "MLflow: store locked while %s (try %d of %d); retrying in %.1f s",
+                what,
+                attempt,
+                attempts,
+                delay,
+            )
             time.sleep(delay)
             delay = min(delay * 2, max_delay_s)
     raise AssertionError("unreachable")  # pragma: no cover

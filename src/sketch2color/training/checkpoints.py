@@ -33,9 +33,10 @@ import logging
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import tensorflow as tf
 
@@ -86,11 +87,9 @@ class Fingerprint:
     params: dict[str, Any]
     shards: dict[str, dict[str, Any]]
 
-    def matches(self, other: "Fingerprint | None") -> bool:
+    def matches(self, other: Fingerprint | None) -> bool:
         return (
-            other is not None
-            and self.params_hash == other.params_hash
-            and self.data_hash == other.data_hash
+            other is not None and self.params_hash == other.params_hash and self.data_hash == other.data_hash
         )
 
     def to_json(self, run_id: str | None) -> dict[str, Any]:
@@ -104,7 +103,7 @@ class Fingerprint:
         }
 
     @classmethod
-    def from_json(cls, payload: dict[str, Any]) -> "Fingerprint":
+    def from_json(cls, payload: dict[str, Any]) -> Fingerprint:
         return cls(
             params_hash=str(payload["params_hash"]),
             data_hash=str(payload["data_hash"]),
@@ -395,8 +394,12 @@ def _readable_step(prefix: str) -> int | None:
             reader.get_tensor(name)
         return int(reader.get_tensor(_STEP_KEY))
     except Exception as exc:  # noqa: BLE001 - OpError, IndexError, ValueError...: all mean unusable
-        log.warning("checkpoint %s does not read back: %s: %s", prefix, type(exc).__name__,
-                    str(exc).splitlines()[0] if str(exc) else "")
+        log.warning(
+            "checkpoint %s does not read back: %s: %s",
+            prefix,
+            type(exc).__name__,
+            str(exc).splitlines()[0] if str(exc) else "",
+        )
         return None
 
 

@@ -14,8 +14,8 @@ float32 only after batching, so the cache holds 1 byte per channel, not 4.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import tensorflow as tf

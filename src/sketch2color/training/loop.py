@@ -32,9 +32,10 @@ import math
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Protocol
+from typing import Protocol
 
 import keras
 import numpy as np
@@ -168,9 +169,15 @@ def prepare_training(
     chief = is_chief(strategy)
     store = CheckpointStore(paths.models / "checkpoints", config.keep_checkpoints, writable=chief)
     opened = store.open(params, train_files)
-    log.info("train: %d pairs, %d steps per epoch, %d epochs on %s in %s; %s",
-             source.examples, source.steps_per_epoch, config.epochs, describe(strategy),
-             training_policy(config.mixed_precision), opened.reason)
+    log.info(
+        "train: %d pairs, %d steps per epoch, %d epochs on %s in %s; %s",
+        source.examples,
+        source.steps_per_epoch,
+        config.epochs,
+        describe(strategy),
+        training_policy(config.mixed_precision),
+        opened.reason,
+    )
     return TrainingPlan(params, paths, strategy, source, store, opened, sketches, targets, chief)
 
 
@@ -220,8 +227,8 @@ def make_train_step(state: TrainingState, params: Params, strategy: tf.distribut
             d_scaled = d_opt.scale_loss(d_total)
         g_grads = g_tape.gradient(g_scaled, generator.trainable_variables)
         d_grads = d_tape.gradient(d_scaled, discriminator.trainable_variables)
-        g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
-        d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+        g_opt.apply_gradients(zip(g_grads, generator.trainable_variables, strict=True))
+        d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables, strict=True))
         return {
             "gen_total": g_total,
             "gen_gan": average(g_losses.gan),
@@ -330,20 +337,33 @@ class _Trainer:
                 f"{point.checkpoint} is at step {step}, which does not fit a training of "
                 f"{self.total} steps; delete {self.plan.store.folder} to start afresh"
             )
-        log.info("train: resumed at step %d of %d (epoch %d, batch %d)",
-                 step, self.total, step // self.spe + 1, step % self.spe)
+        log.info(
+            "train: resumed at step %d of %d (epoch %d, batch %d)",
+            step,
+            self.total,
+            step // self.spe + 1,
+            step % self.spe,
+        )
         return step, point.train_seconds
 
     def _train_epoch(self, epoch: int) -> None:
         config, spe = self.config, self.spe
         skip = self.step - epoch * spe
-        batches = faults.with_infinite_targets(self.plan.source.epoch(epoch, skip), self.step + 1,
-                                               self.inject_inf_at)
+        batches = faults.with_infinite_targets(
+            self.plan.source.epoch(epoch, skip), self.step + 1, self.inject_inf_at
+        )
         dataset = self.plan.strategy.experimental_distribute_dataset(batches)
         clean, poisoned = tf.constant(0.0), tf.constant(float("nan"))
         interval = _Interval()
-        bar = tqdm(total=spe, initial=skip, desc=f"epoch {epoch + 1}/{config.epochs}", unit="step",
-                   disable=not sys.stderr.isatty(), leave=True, dynamic_ncols=True)
+        bar = tqdm(
+            total=spe,
+            initial=skip,
+            desc=f"epoch {epoch + 1}/{config.epochs}",
+            unit="step",
+            disable=not sys.stderr.isatty(),
+            leave=True,
+            dynamic_ncols=True,
+        )
         tick = time.perf_counter()
         for batch in _naming_damaged_shards(dataset, self.plan.source.files):
             poison = poisoned if self.step + 1 == self.inject_nan_at else clean
@@ -357,8 +377,12 @@ class _Trainer:
                 self.timed_steps += 1
             interval.add(values, seconds)
             bar.update(1)
-            bar.set_postfix(G=f"{values['gen_total']:.3f}", L1=f"{values['gen_l1']:.3f}",
-                            D=f"{values['disc']:.3f}", refresh=False)
+            bar.set_postfix(
+                G=f"{values['gen_total']:.3f}",
+                L1=f"{values['gen_l1']:.3f}",
+                D=f"{values['disc']:.3f}",
+                refresh=False,
+            )
 
             epoch_end = self.step == (epoch + 1) * spe
             if self.step % config.log_every_steps == 0 or epoch_end:
@@ -384,14 +408,22 @@ class _Trainer:
 
     def _end_epoch(self, epoch: int) -> None:
         means = self.history.epoch_means(epoch + 1)
-        log.info("epoch %d/%d: %s", epoch + 1, self.config.epochs,
-                 ", ".join(f"{name} {value:.4g}" for name, value in means.items()))
+        log.info(
+            "epoch %d/%d: %s",
+            epoch + 1,
+            self.config.epochs,
+            ", ".join(f"{name} {value:.4g}" for name, value in means.items()),
+        )
         if epoch + 1 > self.last_logged_epoch:
             self.tracker.log_metrics(
                 {f"epoch_{name}": value for name, value in means.items() if name != "lr"}, step=epoch + 1
             )
-        _validation_figure(self.plan, self.state.generator, epoch + 1,
-                           self.tracker if epoch + 1 > self.last_logged_figure else None)
+        _validation_figure(
+            self.plan,
+            self.state.generator,
+            epoch + 1,
+            self.tracker if epoch + 1 > self.last_logged_figure else None,
+        )
         self._save_checkpoint()
 
     def _save_checkpoint(self) -> None:
@@ -423,8 +455,9 @@ class _Trainer:
         }
 
 
-def _history_row(interval: _Interval, step: int, epoch: int, batch: int,
-                 schedule: ConstantThenLinearDecay) -> HistoryRow:
+def _history_row(
+    interval: _Interval, step: int, epoch: int, batch: int, schedule: ConstantThenLinearDecay
+) -> HistoryRow:
     values = interval.means()
     values["images_per_s"] = batch * interval.steps / interval.seconds if interval.seconds > 0 else 0.0
     # The rate the last update of the interval used (updates are 0-based).
@@ -449,8 +482,9 @@ def _stop_if_diverged(values: Mapping[str, float], step: int, epoch: int, store:
     )
 
 
-def _validation_figure(plan: TrainingPlan, generator: keras.Model, epoch: int,
-                       tracker: Tracker | None) -> None:
+def _validation_figure(
+    plan: TrainingPlan, generator: keras.Model, epoch: int, tracker: Tracker | None
+) -> None:
     """The paper's Function 2 for the fixed examples: saved as PNG and logged at step=epoch
     (unless ``tracker`` is None: the run already has this epoch's figure)."""
     from sketch2color.training.validation_figure import render_validation_figure
@@ -465,8 +499,6 @@ def _validation_figure(plan: TrainingPlan, generator: keras.Model, epoch: int,
     write_rgb(figure, plan.paths.metrics / VALIDATION_FIGURE_FILE)
     if tracker is not None:
         tracker.log_image(VALIDATION_IMAGE_KEY, figure, step=epoch)
-
-
 
 
 def _naming_damaged_shards(dataset, files):

@@ -59,9 +59,13 @@ def train_stage(params: Params, paths: ProjectPaths) -> None:
         save_generator(outcome.generator, paths.models / GENERATOR_FILE)
         run.log_generator(outcome.generator, outcome.example_sketch)
         plan.store.mark_completed()
-    log.info("train: %d steps in %.1f s (%s images/s); generator saved to %s",
-             outcome.summary["steps"], outcome.summary["wall_time_s"],
-             outcome.summary["images_per_s"], paths.models / GENERATOR_FILE)
+    log.info(
+        "train: %d steps in %.1f s (%s images/s); generator saved to %s",
+        outcome.summary["steps"],
+        outcome.summary["wall_time_s"],
+        outcome.summary["images_per_s"],
+        paths.models / GENERATOR_FILE,
+    )
 
 
 def save_generator(generator: keras.Model, target: Path) -> None:

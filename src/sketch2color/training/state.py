@@ -80,6 +80,11 @@ def build_training_state(
         return tf.Variable(0, dtype=tf.int64, trainable=False, name=name)
 
     return TrainingState(
-        generator, discriminator, optimizers[0], optimizers[1],
-        counter("step"), counter("epoch"), counter("batch_in_epoch"),
+        generator,
+        discriminator,
+        optimizers[0],
+        optimizers[1],
+        counter("step"),
+        counter("epoch"),
+        counter("batch_in_epoch"),
     )

@@ -107,8 +107,13 @@ def extract_zip(archive: Path, target: Path, limits: SafetyConfig) -> Extraction
         with atomic_directory(target) as staging:
             _extract_members(zf, members, staging, limits, report)
     report.extracted.sort()
-    log.info("%s: extracted %d members (%d bytes), skipped %d", archive.name,
-             len(report.extracted), report.bytes_written, len(report.skipped))
+    log.info(
+        "%s: extracted %d members (%d bytes), skipped %d",
+        archive.name,
+        len(report.extracted),
+        report.bytes_written,
+        len(report.skipped),
+    )
     return report
 
 
@@ -135,9 +140,7 @@ def safe_member_parts(name: str) -> tuple[str, ...] | str:
     return parts
 
 
-def _check_whole_archive(
-    archive: Path, members: list[zipfile.ZipInfo], limits: SafetyConfig
-) -> None:
+def _check_whole_archive(archive: Path, members: list[zipfile.ZipInfo], limits: SafetyConfig) -> None:
     if len(members) > limits.max_archive_members:
         raise UnsafeArchiveError(
             f"{archive}: refused, it has {len(members)} members, over "
@@ -204,13 +207,16 @@ def _judge_member(info: zipfile.ZipInfo, limits: SafetyConfig) -> str | None:
     if info.is_dir():
         return None
     if info.file_size > limits.max_member_bytes:
-        return (f"declares {info.file_size} bytes, over fetch.safety.max_member_bytes="
-                f"{limits.max_member_bytes}")
+        return (
+            f"declares {info.file_size} bytes, over fetch.safety.max_member_bytes={limits.max_member_bytes}"
+        )
     if info.file_size >= RATIO_CHECK_MIN_BYTES:
         ratio = info.file_size / max(info.compress_size, 1)
         if ratio > limits.max_compression_ratio:
-            return (f"compression ratio {ratio:.0f}:1, over fetch.safety.max_compression_ratio="
-                    f"{limits.max_compression_ratio} (possible zip bomb)")
+            return (
+                f"compression ratio {ratio:.0f}:1, over fetch.safety.max_compression_ratio="
+                f"{limits.max_compression_ratio} (possible zip bomb)"
+            )
     return None
 
 
@@ -236,8 +242,9 @@ def _stream_member(
                         break
                     written += len(chunk)
                     if written > allowed:
-                        raise _Oversize(f"produced more than the {allowed} bytes allowed "
-                                        f"(declared {info.file_size})")
+                        raise _Oversize(
+                            f"produced more than the {allowed} bytes allowed (declared {info.file_size})"
+                        )
                     if report.bytes_written + written > limits.max_total_bytes:
                         raise UnsafeArchiveError(
                             f"{report.archive}: refused, its members produce more than "

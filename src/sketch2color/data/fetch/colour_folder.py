@@ -59,8 +59,7 @@ def draw_pairs_from_colour_folder(
             continue
         height, width = colour.shape[:2]
         if min(height, width) < MIN_COLOUR_SIDE:
-            report.skip(item, f"too small ({width}x{height}); needs at least "
-                              f"{MIN_COLOUR_SIDE} px a side")
+            report.skip(item, f"too small ({width}x{height}); needs at least {MIN_COLOUR_SIDE} px a side")
             continue
         square, sketch = colour_and_sketch(colour, COLOUR_PAIR_HEIGHT, method)
         destination = target / _unique_png_name(path.relative_to(folder), used)
@@ -91,7 +90,7 @@ def colour_and_sketch(rgb: np.ndarray, side: int, method: str) -> tuple[np.ndarr
     height, width = rgb.shape[:2]
     short = min(height, width)
     top, left = (height - short) // 2, (width - short) // 2
-    crop = np.ascontiguousarray(rgb[top:top + short, left:left + short])
+    crop = np.ascontiguousarray(rgb[top : top + short, left : left + short])
     if short >= side:
         square = resize_square(crop, side)
         return square, extract_sketch(square, method)  # type: ignore[arg-type]

@@ -15,7 +15,6 @@ import hashlib
 import logging
 import os
 import re
-import socket
 import sys
 import urllib.error
 import urllib.parse
@@ -91,21 +90,20 @@ def _fetch_to(url: str, partial: Path, max_bytes: int | None) -> str:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
             length = _content_length(response.headers.get("Content-Length"))
             if max_bytes is not None and length is not None and length > max_bytes:
-                raise DataError(f"{url}: the server announces {length} bytes, over the "
-                                f"limit of {max_bytes} (fetch.safety.max_total_bytes)")
+                raise DataError(
+                    f"{url}: the server announces {length} bytes, over the "
+                    f"limit of {max_bytes} (fetch.safety.max_total_bytes)"
+                )
             with open(partial, "wb") as sink:
                 digest, received = _copy_with_progress(response, sink, url, length, max_bytes)
                 sink.flush()
                 os.fsync(sink.fileno())
     except urllib.error.HTTPError as exc:
-        raise DataError(f"{url}: download failed, the server answered HTTP {exc.code} "
-                        f"{exc.reason}") from None
+        raise DataError(f"{url}: download failed, the server answered HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         raise DataError(f"{url}: download failed, cannot reach the server ({exc.reason})") from None
-    except (socket.timeout, TimeoutError) as exc:
-        raise DataError(
-            f"{url}: download failed, no data for {TIMEOUT_SECONDS:.0f} s ({exc})"
-        ) from None
+    except TimeoutError as exc:
+        raise DataError(f"{url}: download failed, no data for {TIMEOUT_SECONDS:.0f} s ({exc})") from None
     except (HTTPException, ConnectionError) as exc:
         raise DataError(f"{url}: download failed, the connection broke ({exc!r})") from None
     except OSError as exc:
@@ -121,17 +119,24 @@ def _copy_with_progress(
     digest = hashlib.sha256()
     received = 0
     quiet = not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
-    with tqdm(total=length, unit="B", unit_scale=True, unit_divisor=1024,
-              desc=Path(urllib.parse.urlsplit(url).path).name or "download",
-              disable=quiet, file=sys.stderr) as progress:
+    with tqdm(
+        total=length,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=Path(urllib.parse.urlsplit(url).path).name or "download",
+        disable=quiet,
+        file=sys.stderr,
+    ) as progress:
         while True:
             chunk = response.read(CHUNK_BYTES)
             if not chunk:
                 break
             received += len(chunk)
             if max_bytes is not None and received > max_bytes:
-                raise DataError(f"{url}: download exceeds the limit of {max_bytes} bytes "
-                                "(fetch.safety.max_total_bytes)")
+                raise DataError(
+                    f"{url}: download exceeds the limit of {max_bytes} bytes (fetch.safety.max_total_bytes)"
+                )
             digest.update(chunk)
             sink.write(chunk)
             progress.update(len(chunk))

@@ -33,8 +33,10 @@ def kaggle_setup_problems() -> list[str]:
     """What is missing for the Kaggle API source; empty when it can run."""
     problems = []
     if _kaggle_command() is None:
-        problems.append("the `kaggle` command is not installed "
-                        "(pip install 'sketch2color[kaggle]', or pip install kaggle)")
+        problems.append(
+            "the `kaggle` command is not installed "
+            "(pip install 'sketch2color[kaggle]', or pip install kaggle)"
+        )
     if not _kaggle_credentials_present():
         problems.append(
             "no Kaggle credentials: create an API token on your Kaggle account page and save it "
@@ -49,7 +51,8 @@ def download_with_kaggle_api(dataset: str, downloads: Path) -> Path:
     problems = kaggle_setup_problems()
     if problems:
         raise Sketch2ColorError(
-            "fetch.source is 'kaggle_api' but " + "; and ".join(problems)
+            "fetch.source is 'kaggle_api' but "
+            + "; and ".join(problems)
             + ". Alternatively download the archive yourself and set fetch.source: kaggle_local "
             "with fetch.path pointing at it."
         )
@@ -57,8 +60,9 @@ def download_with_kaggle_api(dataset: str, downloads: Path) -> Path:
     assert command is not None
     downloads.mkdir(parents=True, exist_ok=True)
     log.info("downloading Kaggle dataset %s with the kaggle command", dataset)
-    result = subprocess.run([command, "datasets", "download", "-d", dataset, "-p", str(downloads)],
-                            check=False)
+    result = subprocess.run(
+        [command, "datasets", "download", "-d", dataset, "-p", str(downloads)], check=False
+    )
     if result.returncode != 0:
         raise Sketch2ColorError(
             f"kaggle datasets download -d {dataset} failed with exit code {result.returncode} "

@@ -85,9 +85,7 @@ def import_kaggle_tree(
     train = _child_folder(layout, "train")
     if report.counts.get("train", 0) == 0:
         where = describe(train, root, shown_as) if train is not None else shown_as
-        raise DataError(
-            f"{where}: no usable image files in the train folder{report.skipped_summary()}"
-        )
+        raise DataError(f"{where}: no usable image files in the train folder{report.skipped_summary()}")
 
 
 def find_kaggle_layout(root: Path, shown_as: Path | None = None) -> Path:
@@ -106,8 +104,10 @@ def find_kaggle_layout(root: Path, shown_as: Path | None = None) -> Path:
             return with_train[0]
         if len(with_train) > 1:
             names = ", ".join(describe(f, root, shown_as) for f in with_train)
-            raise DataError(f"{shown_as}: several folders hold a train/ folder ({names}); "
-                            "point fetch.path at the one to use")
+            raise DataError(
+                f"{shown_as}: several folders hold a train/ folder ({names}); "
+                "point fetch.path at the one to use"
+            )
         level = [sub for folder in level for sub in _searchable_subfolders(folder)]
         if not level:
             break
@@ -126,8 +126,11 @@ def _child_folder(folder: Path, name: str) -> Path | None:
 
 def _child_folders(folder: Path, name: str) -> list[Path]:
     """Every real (not linked) sub-folder called ``name`` in any letter case, in name order."""
-    return [Path(entry.path) for entry in sorted_entries(folder)
-            if entry.name.lower() == name and entry.is_dir(follow_symlinks=False)]
+    return [
+        Path(entry.path)
+        for entry in sorted_entries(folder)
+        if entry.name.lower() == name and entry.is_dir(follow_symlinks=False)
+    ]
 
 
 def _report_unused_entries(
@@ -142,16 +145,20 @@ def _report_unused_entries(
         if entry.name in imported or is_hidden(entry.name):
             continue
         if entry.is_dir(follow_symlinks=False):
-            report.skip(label(Path(entry.path)) + "/",
-                        "folder beside train/ and val/: not part of the Kaggle layout, not imported")
+            report.skip(
+                label(Path(entry.path)) + "/",
+                "folder beside train/ and val/: not part of the Kaggle layout, not imported",
+            )
         else:
-            report.skip(label(Path(entry.path)),
-                        "beside train/ and val/ (not inside either): not imported")
+            report.skip(label(Path(entry.path)), "beside train/ and val/ (not inside either): not imported")
 
 
 def _searchable_subfolders(folder: Path) -> list[Path]:
-    return [Path(e.path) for e in sorted_entries(folder)
-            if e.is_dir(follow_symlinks=False) and not is_hidden(e.name)]
+    return [
+        Path(e.path)
+        for e in sorted_entries(folder)
+        if e.is_dir(follow_symlinks=False) and not is_hidden(e.name)
+    ]
 
 
 def _copy_image_files(
@@ -178,8 +185,10 @@ def _place(source: Path, target: Path, relative: Path, owned: bool) -> str | Non
     """Link or copy one file to ``target/relative``; the reason when it cannot go there."""
     destination = target / relative
     if os.path.lexists(destination):
-        return (f"{target.name}/{relative.as_posix()} was already imported from another "
-                f"{target.name}/ folder whose name differs only in letter case")
+        return (
+            f"{target.name}/{relative.as_posix()} was already imported from another "
+            f"{target.name}/ folder whose name differs only in letter case"
+        )
     try:
         destination.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

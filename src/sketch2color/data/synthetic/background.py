@@ -7,7 +7,6 @@ the drawn lines it lies on: the region lines are cues the model can see.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -23,7 +22,7 @@ class Background:
     amplitude: float
     frequency: float
     phase: float
-    soil: Optional[float] = None
+    soil: float | None = None
     soil_amplitude: float = 0.0
     soil_phase: float = 0.0
 
@@ -39,10 +38,14 @@ class Background:
         height and the side of the drawn lines it lies on."""
         coords = np.arange(p.size, dtype=np.float32) / p.size
         rows = coords[:, None]
-        p.colour[:] = _lerp(PALETTE["sky_top"], PALETTE["sky_horizon"],
-                            np.clip(rows / self.horizon, 0, 1))[:, None, :]
-        ground = _lerp(PALETTE["grass_far"], PALETTE["grass_near"],
-                       np.clip((rows - self.horizon) / (1.0 - self.horizon), 0, 1))
+        p.colour[:] = _lerp(PALETTE["sky_top"], PALETTE["sky_horizon"], np.clip(rows / self.horizon, 0, 1))[
+            :, None, :
+        ]
+        ground = _lerp(
+            PALETTE["grass_far"],
+            PALETTE["grass_near"],
+            np.clip((rows - self.horizon) / (1.0 - self.horizon), 0, 1),
+        )
         _paint_below(p.colour, coords, self.horizon_at(coords).astype(np.float32), ground)
         if self.soil is not None:
             dark_soil = tuple(int(c * 0.8) for c in PALETTE["soil"])
@@ -56,8 +59,7 @@ class Background:
             p.stroke([np.stack([xs, self.soil_at(xs)], axis=1)], width)
 
 
-def _paint_below(image: np.ndarray, coords: np.ndarray, line: np.ndarray,
-                 row_colours: np.ndarray) -> None:
+def _paint_below(image: np.ndarray, coords: np.ndarray, line: np.ndarray, row_colours: np.ndarray) -> None:
     """Paint each row's colour on every pixel at or below a wavy line.
 
     Only the narrow band the line wanders through needs a per-pixel choice;

@@ -42,9 +42,9 @@ def generate_pair(index: int, seed: int, height: int = 512) -> np.ndarray:
 
 def encode_png(pair: np.ndarray) -> bytes:
     """PNG bytes of an RGB array (cv2 wants BGR), at a fixed compression level."""
-    ok, buffer = cv2.imencode(".png", np.ascontiguousarray(pair[:, :, ::-1]),
-                              [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION])
+    ok, buffer = cv2.imencode(
+        ".png", np.ascontiguousarray(pair[:, :, ::-1]), [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION]
+    )
     if not ok:
         raise RuntimeError("cv2 could not encode a synthetic pair as PNG")
     return buffer.tobytes()
-

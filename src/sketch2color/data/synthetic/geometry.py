@@ -14,8 +14,16 @@ import numpy as np
 Box = tuple[float, float, float, float]
 
 
-def ellipse(cx: float, cy: float, rx: float, ry: float, angle: float = 0.0,
-            start: float = 0.0, end: float = 2 * math.pi, points: int = 48) -> np.ndarray:
+def ellipse(
+    cx: float,
+    cy: float,
+    rx: float,
+    ry: float,
+    angle: float = 0.0,
+    start: float = 0.0,
+    end: float = 2 * math.pi,
+    points: int = 48,
+) -> np.ndarray:
     """Points on an ellipse (or an arc of it), rotated by ``angle`` radians."""
     closed = math.isclose(end - start, 2 * math.pi)
     t = np.linspace(start, end, points, endpoint=not closed)

@@ -72,8 +72,8 @@ class House:
             courses = np.linspace(top, base, 7)[1:-1]
             p.stroke([segment(x0, c, x1, c) for c in courses], detail)
             ticks = []
-            for i, (c0, c1) in enumerate(zip(np.r_[top, courses], np.r_[courses, base])):
-                for fx in (np.arange(1, 4) / 4 if i % 2 == 0 else np.arange(1, 4) / 4 - 1 / 8):
+            for i, (c0, c1) in enumerate(zip(np.r_[top, courses], np.r_[courses, base], strict=True)):
+                for fx in np.arange(1, 4) / 4 if i % 2 == 0 else np.arange(1, 4) / 4 - 1 / 8:
                     ticks.append(segment(x0 + fx * w, c0, x0 + fx * w, c1))
             p.stroke(ticks, detail)
         elif self.style == "wood":
@@ -90,8 +90,7 @@ class House:
 
         door_w, door_h = w * 0.2, h * 0.5
         door_x = x0 + w * 0.28 if self.door_left else x1 - w * 0.28
-        p.outlined([rect(*upright(door_x, door_w / 2, base - door_h, base))],
-                   PALETTE["door"], self.width)
+        p.outlined([rect(*upright(door_x, door_w / 2, base - door_h, base))], PALETTE["door"], self.width)
         p.ink_fill([circle(door_x + door_w * 0.25, base - door_h * 0.45, door_w * 0.08, 12)])
 
         side = w * 0.18
@@ -100,15 +99,28 @@ class House:
         if self.windows == 2:
             centres.append((door_x, top + h * 0.22))
         for cx, cy in centres:
-            p.outlined([rect(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)],
-                       PALETTE["window"], self.width, shade=0.05)
-            p.stroke([segment(cx, cy - side / 2, cx, cy + side / 2),
-                      segment(cx - side / 2, cy, cx + side / 2, cy)], detail)
+            p.outlined(
+                [rect(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)],
+                PALETTE["window"],
+                self.width,
+                shade=0.05,
+            )
+            p.stroke(
+                [
+                    segment(cx, cy - side / 2, cx, cy + side / 2),
+                    segment(cx - side / 2, cy, cx + side / 2, cy),
+                ],
+                detail,
+            )
 
     def box(self) -> Box:
         over = self.body_width * 0.1
-        return (self.x - self.body_width / 2 - over, self.base - self.body_height - self.roof_height,
-                self.x + self.body_width / 2 + over, self.base)
+        return (
+            self.x - self.body_width / 2 - over,
+            self.base - self.body_height - self.roof_height,
+            self.x + self.body_width / 2 + over,
+            self.base,
+        )
 
 
 @dataclass(frozen=True)
@@ -131,8 +143,9 @@ class PineTree(_Standing):
         for i in range(self.tiers):
             bottom = self.base - trunk_h - i * tier_h * 0.75
             spread = half * (1.0 - 0.22 * i)
-            tiers.append(np.array([(self.x - spread, bottom), (self.x, bottom - tier_h),
-                                   (self.x + spread, bottom)]))
+            tiers.append(
+                np.array([(self.x - spread, bottom), (self.x, bottom - tier_h), (self.x + spread, bottom)])
+            )
         p.outlined(tiers, colour, self.width)
 
 
@@ -152,12 +165,14 @@ class RoundTree(_Standing):
         self._post(p, trunk_w, self.base - trunk_h, PALETTE["trunk"], self.width)
         autumn = not self.fruit
         colour = PALETTE["canopy_autumn"] if autumn else PALETTE["canopy_apples"]
-        p.outlined_union([circle(cx + dx * h, cy + dy * h, r * h) for dx, dy, r in self.puffs],
-                         colour, self.width)
+        p.outlined_union(
+            [circle(cx + dx * h, cy + dy * h, r * h) for dx, dy, r in self.puffs], colour, self.width
+        )
         if autumn:
-            curls = [ellipse(cx + dx * h, cy + dy * h, h * 0.05, h * 0.05, start=0.3, end=np.pi * 1.4,
-                              points=12)
-                     for dx, dy in ((-0.12, -0.08), (0.1, -0.12), (0.0, 0.06), (0.15, 0.08), (-0.16, 0.1))]
+            curls = [
+                ellipse(cx + dx * h, cy + dy * h, h * 0.05, h * 0.05, start=0.3, end=np.pi * 1.4, points=12)
+                for dx, dy in ((-0.12, -0.08), (0.1, -0.12), (0.0, 0.06), (0.15, 0.08), (-0.16, 0.1))
+            ]
             p.stroke(curls, self.width * 0.5)
         else:
             apples = [circle(cx + dx * h, cy + dy * h, h * 0.035, 16) for dx, dy in self.fruit]
@@ -187,20 +202,36 @@ class Flower(_Standing):
         leaf_cx = self.x + self.leaf_side * h * 0.11
         leaf_cy = self.base - h * 0.3
         leaf_angle = -0.5 * self.leaf_side
-        p.outlined([ellipse(leaf_cx, leaf_cy, h * 0.11, h * 0.045, angle=leaf_angle, points=24)],
-                   PALETTE["stem"], self.width)
+        p.outlined(
+            [ellipse(leaf_cx, leaf_cy, h * 0.11, h * 0.045, angle=leaf_angle, points=24)],
+            PALETTE["stem"],
+            self.width,
+        )
         vein_dx, vein_dy = math.cos(leaf_angle) * h * 0.09, math.sin(leaf_angle) * h * 0.09
-        p.stroke([segment(leaf_cx - vein_dx, leaf_cy - vein_dy, leaf_cx + vein_dx, leaf_cy + vein_dy)],
-                 self.width * 0.5)
+        p.stroke(
+            [segment(leaf_cx - vein_dx, leaf_cy - vein_dy, leaf_cx + vein_dx, leaf_cy + vein_dy)],
+            self.width * 0.5,
+        )
         angles = self.rotation + 2 * np.pi * np.arange(self.petals) / self.petals
         if self.petal_shape == "round":
             colour = PALETTE["petals_round"]
-            shapes = [circle(hx + math.cos(a) * head_r * 0.85, hy + math.sin(a) * head_r * 0.85,
-                              head_r * 0.5, 24) for a in angles]
+            shapes = [
+                circle(hx + math.cos(a) * head_r * 0.85, hy + math.sin(a) * head_r * 0.85, head_r * 0.5, 24)
+                for a in angles
+            ]
         else:
             colour = PALETTE["petals_long"]
-            shapes = [ellipse(hx + math.cos(a) * head_r * 0.95, hy + math.sin(a) * head_r * 0.95,
-                               head_r * 0.75, head_r * 0.24, angle=a, points=24) for a in angles]
+            shapes = [
+                ellipse(
+                    hx + math.cos(a) * head_r * 0.95,
+                    hy + math.sin(a) * head_r * 0.95,
+                    head_r * 0.75,
+                    head_r * 0.24,
+                    angle=a,
+                    points=24,
+                )
+                for a in angles
+            ]
         p.outlined(shapes, colour, self.width)
         p.outlined([circle(hx, hy, head_r * 0.45, 24)], PALETTE["flower_centre"], self.width)
 
@@ -215,22 +246,51 @@ class Fish:
     width: float
 
     def draw(self, p: Painter) -> None:
-        L, f = self.length, self.facing
+        length, f = self.length, self.facing
         colour = PALETTE["fish_striped"] if self.striped else PALETTE["fish_plain"]
-        back = self.x - f * L * 0.35
-        tail = np.array([(back + f * L * 0.05, self.y), (back - f * L * 0.3, self.y - L * 0.22),
-                         (back - f * L * 0.3, self.y + L * 0.22)])
+        back = self.x - f * length * 0.35
+        tail = np.array(
+            [
+                (back + f * length * 0.05, self.y),
+                (back - f * length * 0.3, self.y - length * 0.22),
+                (back - f * length * 0.3, self.y + length * 0.22),
+            ]
+        )
         p.outlined([tail], colour, self.width, shade=0.0)
-        p.outlined([ellipse(self.x, self.y, L * 0.4, L * 0.22, points=32)], colour, self.width)
+        p.outlined([ellipse(self.x, self.y, length * 0.4, length * 0.22, points=32)], colour, self.width)
         detail = self.width * 0.6
         if self.striped:
-            p.stroke([ellipse(self.x + f * dx * L, self.y, L * 0.08, L * 0.2, start=-np.pi / 2,
-                               end=np.pi / 2, points=12) for dx in (-0.12, 0.12)],
-                     detail)
+            p.stroke(
+                [
+                    ellipse(
+                        self.x + f * dx * length,
+                        self.y,
+                        length * 0.08,
+                        length * 0.2,
+                        start=-np.pi / 2,
+                        end=np.pi / 2,
+                        points=12,
+                    )
+                    for dx in (-0.12, 0.12)
+                ],
+                detail,
+            )
         else:
-            p.stroke([ellipse(self.x - f * L * 0.05, self.y - L * 0.08, L * 0.16, L * 0.1,
-                               start=np.pi * 1.15, end=np.pi * 1.85, points=12)], detail)
-        p.ink_fill([circle(self.x + f * L * 0.24, self.y - L * 0.05, L * 0.04, 12)])
+            p.stroke(
+                [
+                    ellipse(
+                        self.x - f * length * 0.05,
+                        self.y - length * 0.08,
+                        length * 0.16,
+                        length * 0.1,
+                        start=np.pi * 1.15,
+                        end=np.pi * 1.85,
+                        points=12,
+                    )
+                ],
+                detail,
+            )
+        p.ink_fill([circle(self.x + f * length * 0.24, self.y - length * 0.05, length * 0.04, 12)])
 
     def box(self) -> Box:
         return centred(self.x, self.y, self.length * 0.7, self.length * 0.25)
@@ -246,11 +306,21 @@ class Pond:
     width: float
 
     def draw(self, p: Painter) -> None:
-        p.outlined([ellipse(self.x, self.y, self.rx, self.ry, points=64)], PALETTE["water"],
-                   self.width, shade=0.06)
-        waves = [ellipse(self.x + dx * self.rx, self.y + dy * self.ry, self.rx * 0.1, self.ry * 0.15,
-                          start=np.pi * 1.1, end=np.pi * 1.9, points=10)
-                 for dx, dy in ((-0.6, -0.2), (-0.45, -0.2), (0.5, 0.45), (0.65, 0.45))]
+        p.outlined(
+            [ellipse(self.x, self.y, self.rx, self.ry, points=64)], PALETTE["water"], self.width, shade=0.06
+        )
+        waves = [
+            ellipse(
+                self.x + dx * self.rx,
+                self.y + dy * self.ry,
+                self.rx * 0.1,
+                self.ry * 0.15,
+                start=np.pi * 1.1,
+                end=np.pi * 1.9,
+                points=10,
+            )
+            for dx, dy in ((-0.6, -0.2), (-0.45, -0.2), (0.5, 0.45), (0.65, 0.45))
+        ]
         p.stroke(waves, self.width * 0.5)
         for fish in self.fish:
             fish.draw(p)
@@ -270,8 +340,13 @@ class GrassTuft:
 
     def draw(self, p: Painter) -> None:
         s = self.size
-        p.stroke([segment(self.x, self.y, self.x + dx * s, self.y - s * (1.0 - abs(dx) * 0.3))
-                  for dx in (-0.5, 0.0, 0.5)], self.width)
+        p.stroke(
+            [
+                segment(self.x, self.y, self.x + dx * s, self.y - s * (1.0 - abs(dx) * 0.3))
+                for dx in (-0.5, 0.0, 0.5)
+            ],
+            self.width,
+        )
 
     def box(self) -> Box:
         return upright(self.x, self.size / 2, self.y - self.size, self.y)
@@ -285,9 +360,11 @@ class Pebble:
     width: float
 
     def draw(self, p: Painter) -> None:
-        p.outlined([ellipse(self.x, self.y, self.radius, self.radius * 0.6, points=20)],
-                   PALETTE["pebble"], self.width)
+        p.outlined(
+            [ellipse(self.x, self.y, self.radius, self.radius * 0.6, points=20)],
+            PALETTE["pebble"],
+            self.width,
+        )
 
     def box(self) -> Box:
         return centred(self.x, self.y, self.radius, self.radius)
-

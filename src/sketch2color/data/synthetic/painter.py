@@ -7,7 +7,7 @@ anime colour art), whatever the size.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -77,8 +77,7 @@ class Painter:
         cv2.polylines(self.colour, fixed, closed, (ink, ink, ink), thickness, cv2.LINE_AA, _SHIFT)
         cv2.polylines(self.sketch, fixed, closed, ink, thickness, cv2.LINE_AA, _SHIFT)
 
-    def outlined(self, polygons: Sequence[np.ndarray], rgb: RGB, width: float,
-                 shade: float = 0.1) -> None:
+    def outlined(self, polygons: Sequence[np.ndarray], rgb: RGB, width: float, shade: float = 0.1) -> None:
         """Each polygon filled and outlined, in order (later ones in front)."""
         for poly in polygons:
             self.fill([poly], rgb, shade)

@@ -36,24 +36,42 @@ class Sun:
         angles = self.rotation + 2 * np.pi * np.arange(self.ray_count) / self.ray_count
         if self.rays == "straight":
             colour = PALETTE["sun_straight_rays"]
-            p.stroke([segment(x + math.cos(a) * r * 1.25, y + math.sin(a) * r * 1.25,
-                               x + math.cos(a) * r * 1.7, y + math.sin(a) * r * 1.7)
-                      for a in angles], self.width)
+            p.stroke(
+                [
+                    segment(
+                        x + math.cos(a) * r * 1.25,
+                        y + math.sin(a) * r * 1.25,
+                        x + math.cos(a) * r * 1.7,
+                        y + math.sin(a) * r * 1.7,
+                    )
+                    for a in angles
+                ],
+                self.width,
+            )
         else:
             colour = PALETTE["sun_triangle_rays"]
             half = np.pi / self.ray_count * 0.6
-            triangles = [np.array([(x + math.cos(a - half) * r * 0.9, y + math.sin(a - half) * r * 0.9),
-                                   (x + math.cos(a) * r * 1.65, y + math.sin(a) * r * 1.65),
-                                   (x + math.cos(a + half) * r * 0.9, y + math.sin(a + half) * r * 0.9)])
-                         for a in angles]
+            triangles = [
+                np.array(
+                    [
+                        (x + math.cos(a - half) * r * 0.9, y + math.sin(a - half) * r * 0.9),
+                        (x + math.cos(a) * r * 1.65, y + math.sin(a) * r * 1.65),
+                        (x + math.cos(a + half) * r * 0.9, y + math.sin(a + half) * r * 0.9),
+                    ]
+                )
+                for a in angles
+            ]
             p.outlined(triangles, colour, self.width, shade=0.0)
         p.outlined([circle(x, y, r)], colour, self.width)
         if self.face:
             eye = r * 0.11
-            p.ink_fill([circle(x - r * 0.35, y - r * 0.2, eye, 16),
-                        circle(x + r * 0.35, y - r * 0.2, eye, 16)])
-            p.stroke([ellipse(x, y + r * 0.1, r * 0.45, r * 0.4, start=0.45, end=np.pi - 0.45,
-                               points=16)], self.width * 0.6)
+            p.ink_fill(
+                [circle(x - r * 0.35, y - r * 0.2, eye, 16), circle(x + r * 0.35, y - r * 0.2, eye, 16)]
+            )
+            p.stroke(
+                [ellipse(x, y + r * 0.1, r * 0.45, r * 0.4, start=0.45, end=np.pi - 0.45, points=16)],
+                self.width * 0.6,
+            )
 
     def box(self) -> Box:
         reach = self.radius * 1.7
@@ -74,8 +92,20 @@ class Star:
         angles = self.rotation - np.pi / 2 + k * np.pi / 5
         star = np.stack([self.x + radii * np.cos(angles), self.y + radii * np.sin(angles)], axis=1)
         p.outlined([star], PALETTE["star"], self.width)
-        p.stroke([ellipse(self.x, self.y, self.radius * 0.22, self.radius * 0.22,
-                           start=np.pi * 1.0, end=np.pi * 1.5, points=8)], self.width * 0.5)
+        p.stroke(
+            [
+                ellipse(
+                    self.x,
+                    self.y,
+                    self.radius * 0.22,
+                    self.radius * 0.22,
+                    start=np.pi * 1.0,
+                    end=np.pi * 1.5,
+                    points=8,
+                )
+            ],
+            self.width * 0.5,
+        )
 
     def box(self) -> Box:
         return centred(self.x, self.y, self.radius, self.radius)
@@ -94,14 +124,32 @@ class Cloud:
         x0, y0, x1, y1 = self.box()
         # small puff arcs inside the body: interior detail, no colour change
         bx, by, br = self.puffs[0]
-        p.stroke([ellipse(bx + br * 0.2, by + br * 0.1, br * 0.45, br * 0.45,
-                           start=np.pi * 0.95, end=np.pi * 1.45, points=10)], self.width * 0.5)
+        p.stroke(
+            [
+                ellipse(
+                    bx + br * 0.2,
+                    by + br * 0.1,
+                    br * 0.45,
+                    br * 0.45,
+                    start=np.pi * 0.95,
+                    end=np.pi * 1.45,
+                    points=10,
+                )
+            ],
+            self.width * 0.5,
+        )
         if self.rain:
             bottom = max(y + r for x, y, r in self.puffs)
             drops = np.linspace(x0 + (x1 - x0) * 0.2, x1 - (x1 - x0) * 0.2, 5)
-            p.stroke([segment(dx, bottom + 0.015 + (i % 2) * 0.012,
-                               dx - 0.012, bottom + 0.045 + (i % 2) * 0.012)
-                      for i, dx in enumerate(drops)], self.width)
+            p.stroke(
+                [
+                    segment(
+                        dx, bottom + 0.015 + (i % 2) * 0.012, dx - 0.012, bottom + 0.045 + (i % 2) * 0.012
+                    )
+                    for i, dx in enumerate(drops)
+                ],
+                self.width,
+            )
 
     def box(self) -> Box:
         x0 = min(x - r for x, y, r in self.puffs)
@@ -122,10 +170,12 @@ class Bird:
 
     def draw(self, p: Painter) -> None:
         s = self.span
-        left = ellipse(self.x - s / 2, self.y + s * 0.35, s / 2, s * 0.4,
-                        start=np.pi * 1.1, end=np.pi * 1.9, points=12)
-        right = ellipse(self.x + s / 2, self.y + s * 0.35, s / 2, s * 0.4,
-                         start=np.pi * 1.1, end=np.pi * 1.9, points=12)
+        left = ellipse(
+            self.x - s / 2, self.y + s * 0.35, s / 2, s * 0.4, start=np.pi * 1.1, end=np.pi * 1.9, points=12
+        )
+        right = ellipse(
+            self.x + s / 2, self.y + s * 0.35, s / 2, s * 0.4, start=np.pi * 1.1, end=np.pi * 1.9, points=12
+        )
         p.stroke([left, right], self.width)
 
     def box(self) -> Box:
@@ -157,8 +207,9 @@ class Mountain:
         ry = self.peak_y + (right_foot[1] - self.peak_y) * self.snow
         teeth = 4
         zx = np.linspace(rx, lx, 2 * teeth + 1)
-        zy = np.linspace(ry, ly, 2 * teeth + 1) + np.where(np.arange(2 * teeth + 1) % 2 == 1,
-                                                              0.35 * (ly - self.peak_y), 0.0)
+        zy = np.linspace(ry, ly, 2 * teeth + 1) + np.where(
+            np.arange(2 * teeth + 1) % 2 == 1, 0.35 * (ly - self.peak_y), 0.0
+        )
         zigzag = np.stack([zx, zy], axis=1)
         p.fill([np.concatenate([peak, zigzag])], PALETTE["snow"], shade=0.05)
         p.stroke([zigzag], self.width * 0.6)
@@ -166,4 +217,3 @@ class Mountain:
 
     def box(self) -> Box:
         return (self.left, self.peak_y, self.right, self.background.horizon)
-

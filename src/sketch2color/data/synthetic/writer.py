@@ -56,8 +56,9 @@ def write_synthetic_dataset(folder: Path, cfg: SyntheticConfig, seed: int) -> in
             _write_one(job)
         return cfg.count
     chunk = max(1, min(16, len(jobs) // (workers * 4)))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+    ) as pool:
         for _ in pool.map(_write_one, jobs, chunksize=chunk):
             pass
     return cfg.count
