@@ -33,7 +33,6 @@ from sketch2color.tracking import (
     TrainingRun,
     check_reachable,
     resolve_tracking_uri,
-    run_record_path,
 )
 from sketch2color.tracking.run import params_hash
 from sketch2color.tracking.store import is_database_locked, retry_when_locked
@@ -191,7 +190,7 @@ def test_run_logs_everything_and_registers_one_version_per_training(sqlite_store
     reloaded = mlflow.keras.load_model(f"models:/{MODEL_NAME}/1")
     np.testing.assert_allclose(reloaded(example[None]).numpy(), generator(example[None]).numpy(), atol=1e-6)
 
-    record = json.loads(run_record_path(paths).read_text())
+    record = json.loads(paths.run_record.read_text())
     assert record["run_id"] == run.run_id
     assert record["experiment_id"] == stored.info.experiment_id
     assert record["experiment_name"] == EXPERIMENT
@@ -199,7 +198,7 @@ def test_run_logs_everything_and_registers_one_version_per_training(sqlite_store
     assert record["run_name"] == "exp-alpha"
     assert record["registered_model_name"] == MODEL_NAME
     assert record["registered_model_version"] == 1
-    assert RunRecord.read(run_record_path(paths)) == run.record
+    assert RunRecord.read(paths.run_record) == run.record
     assert run.dropped == 0
 
     os.environ["DVC_EXP_NAME"] = "exp-beta"
@@ -209,7 +208,7 @@ def test_run_logs_everything_and_registers_one_version_per_training(sqlite_store
     second.finish()
     assert client.get_model_version(MODEL_NAME, "2").run_id == second.run_id
     assert client.get_run(second.run_id).info.run_name == "exp-beta"
-    assert json.loads(run_record_path(paths).read_text())["registered_model_version"] == 2
+    assert json.loads(paths.run_record.read_text())["registered_model_version"] == 2
 
 
 def test_resume_reopens_the_same_run_without_relogging_params(sqlite_store, paths):
@@ -236,7 +235,7 @@ def test_resume_reopens_the_same_run_without_relogging_params(sqlite_store, path
     assert stored.info.status == "FINISHED"
     assert stored.data.params["train.lambda_l1"] == "100.0"
     assert metric_steps(client, first.run_id, "g_total") == [0, 1, 2, 3]
-    assert json.loads(run_record_path(paths).read_text())["resumed"] is True
+    assert json.loads(paths.run_record.read_text())["resumed"] is True
 
 
 def test_resume_of_a_run_the_store_lacks_starts_a_new_one(sqlite_store, paths, caplog):
@@ -262,7 +261,7 @@ def test_closed_port_fails_fast_naming_the_uri(paths):
         TrainingRun.start(make_params(), paths, resume_run_id=None)
     assert uri in str(raised.value)
     assert "does not answer" in str(raised.value)
-    assert not run_record_path(paths).exists()
+    assert not paths.run_record.exists()
 
 
 def test_sqlite_store_in_a_missing_folder_is_refused(tmp_path):

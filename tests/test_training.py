@@ -19,15 +19,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import yaml
+from reliability.fault_hooks import NAN_AT_ENV, EnvironmentFaults
 
 from sketch2color.data.shards import find_shards, write_shards
 from sketch2color.errors import ConfigError, Sketch2ColorError
 from sketch2color.training.checkpoints import LATEST_FILE
 from sketch2color.training.dataset import ShardSource
-from sketch2color.training.loop import INJECT_NAN_ENV, make_train_step, prepare_training, run_training
+from sketch2color.training.hooks import NO_FAULTS
+from sketch2color.training.loop import run_training
+from sketch2color.training.plan import prepare_training
 from sketch2color.training.precision import FLOAT32_POLICY, training_policy
 from sketch2color.training.schedule import ConstantThenLinearDecay, learning_rate_schedule
 from sketch2color.training.state import build_training_state
+from sketch2color.training.step import make_train_step
 from sketch2color.training.strategy import make_strategy
 
 from tiny_training import SIZE, RecordingTracker, pair, tiny_params, tiny_train_params, write_tiny_project
@@ -35,10 +39,10 @@ from tiny_training import SIZE, RecordingTracker, pair, tiny_params, tiny_train_
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _train(paths, params, tracker=None):
+def _train(paths, params, tracker=None, hooks=NO_FAULTS):
     tracker = tracker or RecordingTracker()
     plan = prepare_training(params, paths)
-    return plan, run_training(plan, tracker), tracker
+    return plan, run_training(plan, tracker, hooks), tracker
 
 
 def _history(paths) -> list[dict[str, str]]:
@@ -60,14 +64,14 @@ def test_overfitting_a_fixed_batch_halves_l1_within_150_steps():
     sketches = tf.constant(np.stack([pair(i).sketch for i in range(4)]) / 127.5 - 1.0, tf.float32)
     colours = tf.constant(np.stack([pair(i).colour for i in range(4)]) / 127.5 - 1.0, tf.float32)
     state = build_training_state(params.train, SIZE, learning_rate_schedule(2e-4, 1, 0, 150))
-    step = make_train_step(state, params, tf.distribute.get_strategy())
+    step = make_train_step(state, params.train, tf.distribute.get_strategy())
 
     def l1() -> float:
         return float(tf.reduce_mean(tf.abs(state.generator(sketches, training=False) - colours)))
 
     start = l1()
     for _ in range(150):
-        step((sketches, colours), tf.constant(0.0))
+        step((sketches, colours))
     assert l1() < start / 2
 
 
@@ -76,10 +80,10 @@ def test_a_mixed_precision_step_scales_both_losses_and_keeps_them_float32():
     state = build_training_state(params.train, SIZE, learning_rate_schedule(2e-4, 1, 0, 10))
     assert isinstance(state.generator_optimizer, keras.optimizers.LossScaleOptimizer)
     assert isinstance(state.discriminator_optimizer, keras.optimizers.LossScaleOptimizer)
-    step = make_train_step(state, params, tf.distribute.get_strategy())
+    step = make_train_step(state, params.train, tf.distribute.get_strategy())
     batch = tuple(tf.random.uniform((4, SIZE, SIZE, 3), -1, 1, seed=seed) for seed in (1, 2))
     for _ in range(2):
-        metrics = step(batch, tf.constant(0.0))
+        metrics = step(batch)
     assert all(value.dtype == tf.float32 and np.isfinite(float(value)) for value in metrics.values())
     assert int(state.generator_optimizer.iterations.numpy()) == 2
 
@@ -103,9 +107,9 @@ def test_learning_rate_resumes_exactly_from_a_checkpoint(tmp_path):
     schedule = learning_rate_schedule(1e-3, epochs=2, decay_epochs=1, steps_per_epoch=3)
     batch = (tf.zeros((4, SIZE, SIZE, 3)), tf.zeros((4, SIZE, SIZE, 3)))
     first = build_training_state(params.train, SIZE, schedule)
-    step = make_train_step(first, params, tf.distribute.get_strategy())
+    step = make_train_step(first, params.train, tf.distribute.get_strategy())
     for _ in range(4):
-        step(batch, tf.constant(0.0))
+        step(batch)
     path = first.checkpoint().save(str(tmp_path / "ckpt"))
 
     second = build_training_state(params.train, SIZE, schedule)
@@ -265,18 +269,16 @@ def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):
     assert [int(r["step"]) for r in _history(paths)] == [2, 4, 6, 8]
 
 
-def test_a_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+def test_a_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
     paths = write_tiny_project(tmp_path)
     params = tiny_params(epochs=2)
-    monkeypatch.setenv(INJECT_NAN_ENV, "5")
     with pytest.raises(Sketch2ColorError, match=r"step 5 \(epoch 2\).*ckpt-4 is kept"):
-        _train(paths, params)
+        _train(paths, params, hooks=EnvironmentFaults({NAN_AT_ENV: "5"}))
     assert _checkpoint_steps(paths) == [2, 4]
     assert json.loads((paths.models / "checkpoints" / LATEST_FILE).read_text())["step"] == 4
     assert [int(r["step"]) for r in _history(paths)] == [2, 4]
     assert not (paths.metrics / "train.json").exists()
 
-    monkeypatch.delenv(INJECT_NAN_ENV)
     _, outcome, tracker = _train(paths, params)
     assert outcome.summary["resumed_from_step"] == 4 and outcome.summary["steps"] == 8
     assert tracker.steps_of("gen_total") == [6, 8]
@@ -303,7 +305,9 @@ MIRRORED_SCRIPT = textwrap.dedent(
     from pathlib import Path
     from sketch2color.config import params_from_dict
     from sketch2color.paths import ProjectPaths
-    from sketch2color.training.loop import NullTracker, prepare_training, run_training
+    from sketch2color.training.callbacks import NullTracker
+    from sketch2color.training.loop import run_training
+    from sketch2color.training.plan import prepare_training
     params = params_from_dict(json.loads(sys.argv[2]))
     plan = prepare_training(params, ProjectPaths(Path(sys.argv[1])))
     outcome = run_training(plan, NullTracker())
@@ -338,7 +342,9 @@ MULTI_WORKER_SCRIPT = textwrap.dedent(
     strategy = make_strategy("multi_worker")  # first: before anything starts TensorFlow's runtime
     from sketch2color.config import params_from_dict
     from sketch2color.paths import ProjectPaths
-    from sketch2color.training.loop import NullTracker, prepare_training, run_training
+    from sketch2color.training.callbacks import NullTracker
+    from sketch2color.training.loop import run_training
+    from sketch2color.training.plan import prepare_training
     params = params_from_dict(json.loads(sys.argv[2]))
     plan = prepare_training(params, ProjectPaths(Path(sys.argv[1])), strategy)
     outcome = run_training(plan, NullTracker())
@@ -404,7 +410,6 @@ def _stage_env(root: Path) -> dict[str, str]:
         MLFLOW_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}",
         PYTHONPATH=str(REPO / "src"),
     )
-    env.pop(INJECT_NAN_ENV, None)
     return env
 
 

@@ -10,13 +10,11 @@ code did at test time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
+from sketch2color.config import InferenceMode
 from sketch2color.errors import Sketch2ColorError
-
-InferenceMode = Literal["eval", "train_dropout"]
 
 
 class ModelLoadError(Sketch2ColorError):

@@ -579,7 +579,8 @@ def test_the_train_stage_names_a_truncated_shard_and_writes_nothing(tmp_path):
 def test_a_shard_damaged_while_training_runs_is_named(tmp_path, damage):
     """After the start-up check passed: the epoch's read fails (or ends early, for a cut inside
     a record header), and the error still names the file."""
-    from sketch2color.training.loop import prepare_training, run_training
+    from sketch2color.training.loop import run_training
+    from sketch2color.training.plan import prepare_training
 
     paths = write_tiny_project(tmp_path / "project", train_pairs=16)
     plan = prepare_training(tiny_params(cache_dataset=False), paths)

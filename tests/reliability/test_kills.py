@@ -22,7 +22,7 @@ rerunning the real ``dvc repro`` each time:
    and figure MLflow already has; evaluate and export follow.
 
 The stage's own process SIGKILLs itself through the test-only hook
-``SKETCH2COLOR_TEST_KILL_AT`` (:mod:`sketch2color.training.faults`), because
+``SKETCH2COLOR_TEST_KILL_AT`` (:mod:`fault_hooks`), because
 a timer outside cannot hit windows of milliseconds. Chaining the kills in one
 training keeps the suite at five stage runs instead of eight; each rerun
 checks where it resumed from and that MLflow holds no step twice so far. The
@@ -36,8 +36,7 @@ import re
 import pytest
 from mlflow import MlflowClient
 
-from sketch2color.training.faults import KILL_AT_ENV
-
+from .fault_hooks import KILL_AT_ENV
 from .training_runs import (
     assert_training_complete,
     checkpoint_steps,

@@ -4,9 +4,9 @@ The faults are injected through the test-only hooks of the real train stage
 (``python stages/train.py`` in a copy of the prepared tiny project: 2 epochs
 of 10 steps, a checkpoint every 3 steps and at each epoch's end):
 
-- ``SKETCH2COLOR_INJECT_NAN_AT_STEP``: a NaN sketch batch, so every loss and
+- ``SKETCH2COLOR_TEST_NAN_AT_STEP``: a NaN sketch batch, so every loss and
   every gradient of that step is NaN (the weights it updates are poisoned);
-- ``SKETCH2COLOR_INJECT_INF_AT_STEP``: infinite colour targets, so the L1
+- ``SKETCH2COLOR_TEST_INF_AT_STEP``: infinite colour targets, so the L1
   term and the generator loss are ``inf``.
 
 Either way the stage exits 1 with one ``error:`` line naming the step and
@@ -18,9 +18,7 @@ completes it with nothing lost.
 
 from __future__ import annotations
 
-from sketch2color.training.faults import INJECT_INF_ENV
-from sketch2color.training.loop import INJECT_NAN_ENV
-
+from .fault_hooks import INF_AT_ENV, NAN_AT_ENV
 from .training_runs import (
     assert_training_complete,
     checkpoint_steps,
@@ -52,14 +50,14 @@ def test_nan_and_inf_losses_stop_naming_the_step_and_reruns_resume_from_the_last
     repo = copy_project(prepared_project, tmp_path / "project")
     plan = plan_of(repo)
 
-    error, _ = _diverged_run(repo, INJECT_NAN_ENV, 5)
+    error, _ = _diverged_run(repo, NAN_AT_ENV, 5)
     assert "training diverged at step 5 (epoch 1)" in error
     assert "gen_total=nan" in error and "the last good checkpoint ckpt-3 is kept" in error
     assert checkpoint_steps(repo.root) == [3] and latest_checkpoint_step(repo.root) == 3
     assert history_steps(repo.root) == [2]  # the published history matches the kept checkpoint
 
     # A rerun with an infinite loss at step 12 resumes from ckpt-3 and stops there in turn.
-    error, stderr = _diverged_run(repo, INJECT_INF_ENV, 12)
+    error, stderr = _diverged_run(repo, INF_AT_ENV, 12)
     assert "resuming from ckpt-3" in stderr
     assert "training diverged at step 12 (epoch 2)" in error
     assert "gen_total=inf" in error and "gen_l1=inf" in error

@@ -5,7 +5,7 @@ prepared project: a :func:`pipeline_repo.make_pipeline_repo` copy on the tiny
 profile whose data stages already ran (``dvc repro augment``) and were
 committed. Each test copies that folder (a few MB) instead of paying the
 data stages again, then runs the real ``dvc repro`` or ``stages/train.py``
-there, with the test-only hooks of :mod:`sketch2color.training.faults`.
+there, with the fault hooks of :mod:`fault_hooks`.
 
 :func:`assert_training_complete` is the one definition of "nothing was lost"
 that every fault test ends with: the planned step count, a loadable
@@ -28,12 +28,12 @@ from pathlib import Path
 import yaml
 
 from sketch2color.data.shards import find_shards, iterate_pairs
-from sketch2color.training.faults import INJECT_INF_ENV, KILL_AT_ENV
-from sketch2color.training.loop import INJECT_NAN_ENV
 
+from .fault_hooks import VARIABLES as TEST_HOOKS
 from pipeline_repo import PipelineRepo, make_pipeline_repo
 
-TEST_HOOKS = (KILL_AT_ENV, INJECT_NAN_ENV, INJECT_INF_ENV)
+STAGE_HOOKS = Path(__file__).resolve().parent / "stage_hooks"
+"""On PYTHONPATH in the stage processes: its sitecustomize hands the fault hooks to the train stage."""
 STEP_METRICS = ("gen_total", "gen_gan", "gen_l1", "disc", "d_real", "d_fake", "images_per_s", "lr")
 EPOCH_METRICS = tuple(f"epoch_{name}" for name in STEP_METRICS if name != "lr")
 # Outputs of the main checkout's own runs that make_pipeline_repo copies along
@@ -101,10 +101,11 @@ def plan_of(repo: PipelineRepo) -> PlannedTraining:
 
 
 def stage_env(repo: PipelineRepo, **extra: str) -> dict[str, str]:
-    """The copy's environment, without any test hook the caller did not ask for."""
+    """The copy's environment, without any fault the caller did not ask for."""
     env = repo.env()
     for name in TEST_HOOKS:
         env.pop(name, None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(STAGE_HOOKS), env.get("PYTHONPATH")]))
     env.update(extra)
     return env
 

@@ -21,8 +21,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from sketch2color.bench import report as bench_report
 from sketch2color.bench.machine import load_average, machine_info
+from sketch2color.paths import ProjectPaths
 
-DEFAULT_OUTPUT = Path("metrics") / "bench.json"
+DEFAULT_OUTPUT = Path("metrics") / ProjectPaths.BENCH_METRICS
 SECTIONS = ("train", "input_pipeline", "serving", "data_stages", "stages", "colorize", "repro")
 DEFAULT_SECTIONS = SECTIONS[:-1]  # repro takes as long as the whole default pipeline: opt-in
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from sketch2color.bench.processes import run_child
 from sketch2color.bench.project import child_env
+from sketch2color.paths import ProjectPaths
 
 SKETCH_HEIGHT, SKETCH_WIDTH = 256, 384
 TIMEOUT_S = 1200
@@ -81,7 +82,7 @@ def colorize_section(quick: bool, report=print) -> dict:
     size, ngf = (32, 8) if quick else (64, 32)
     with tempfile.TemporaryDirectory(prefix="sketch2color-bench-colorize-") as tmp:
         folder = Path(tmp)
-        model = folder / "generator.keras"
+        model = folder / ProjectPaths.GENERATOR
         _save_generator(model, size, ngf)
         _write_sketches(folder / f"sketches-{large}", large)
         subset = folder / f"sketches-{small}"

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from sketch2color.bench.processes import run_child
+from sketch2color.config import Norm
 
 PAPER_IMAGE_SIZE = 256
 PAPER_WIDTH = 64  # ngf and ndf in the paper
@@ -41,7 +42,7 @@ class TrainVariant:
     name: str
     implementation: Implementation
     batch: int
-    norm: Literal["batch", "instance"] = "batch"
+    norm: Norm = "batch"
     xla: bool = False
     mixed_precision: bool = False
     image_size: int = PAPER_IMAGE_SIZE

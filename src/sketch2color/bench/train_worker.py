@@ -29,9 +29,9 @@ def project_step(variant: TrainVariant, sketches, colours) -> Callable[[], dict]
     import tensorflow as tf
 
     from sketch2color.config import params_from_dict
-    from sketch2color.training.loop import make_train_step
     from sketch2color.training.schedule import learning_rate_schedule
     from sketch2color.training.state import build_training_state
+    from sketch2color.training.step import make_train_step
 
     params = params_from_dict(
         {
@@ -50,9 +50,8 @@ def project_step(variant: TrainVariant, sketches, colours) -> Callable[[], dict]
     strategy = tf.distribute.get_strategy()
     schedule = learning_rate_schedule(params.train.learning_rate, 1, 0, 10_000)
     state = build_training_state(params.train, variant.image_size, schedule)
-    step = make_train_step(state, params, strategy)
-    clean = tf.constant(0.0)
-    return lambda: {name: float(value) for name, value in step((sketches, colours), clean).items()}
+    step = make_train_step(state, params.train, strategy)
+    return lambda: {name: float(value) for name, value in step((sketches, colours)).items()}
 
 
 def reference_step(variant: TrainVariant, sketches, colours) -> Callable[[], list]:

@@ -59,8 +59,6 @@ from sketch2color.paths import ProjectPaths
 log = logging.getLogger(__name__)
 
 SPLIT = "train"
-PREVIEW_FILE = "augment_preview.png"
-REPORT_FILE = "augment_report.json"
 SEPARATOR_PX = 2
 BORDER_MODE = cv2.BORDER_REFLECT_101
 INTERPOLATION = cv2.INTER_LINEAR
@@ -248,7 +246,7 @@ def augment_stage(params: Params, paths: ProjectPaths) -> None:
     counts = write_shards(records(), paths.augmented, SPLIT, config.shards)
     seconds = time.perf_counter() - started
     _remove_stale_shards(paths.augmented, shard_paths(paths.augmented, SPLIT, config.shards))
-    write_preview(preview_grid(preview_rows), paths.metrics / PREVIEW_FILE)
+    write_preview(preview_grid(preview_rows), paths.augment_preview)
 
     report = {
         "input_pairs": input_pairs,
@@ -261,7 +259,7 @@ def augment_stage(params: Params, paths: ProjectPaths) -> None:
         "source_shards": [p.name for p in sources],
         "skipped_shards": skipped,
     }
-    atomic.write_json(paths.augmented / REPORT_FILE, report)
+    atomic.write_json(paths.augment_report, report)
     log.info(
         "augmented %d training pairs into %d records (%d shards) in %.1f s%s",
         input_pairs,

@@ -209,7 +209,7 @@ def split_dataset(params: Params, paths: ProjectPaths) -> SplitResult:
                 f"no usable training pairs: all {total} files in {paths.raw} were skipped "
                 f"(first reasons: {result.skipped[:3]})"
             )
-        write_json(out / "manifest.json", _manifest(params, files, result, groups, paths))
+        write_json(out / ProjectPaths.SPLIT_MANIFEST, _manifest(params, files, result, groups, paths))
     log.info(
         "split: train %d, val %d, test %d pairs at %dpx; %d files skipped",
         result.counts["train"],

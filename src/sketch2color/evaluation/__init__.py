@@ -8,8 +8,6 @@ Modules, one job each:
 * :mod:`~sketch2color.evaluation.fid` - optional FID (extra ``fid``);
 * :mod:`~sketch2color.evaluation.split_reader` - reading the test split and checking the
   generator's size (shared with the export stage);
-* :mod:`~sketch2color.evaluation.mlflow_link` - logging to the training's MLflow run
-  (shared with the export stage);
 * :mod:`~sketch2color.evaluation.stage` - ``evaluate_stage(params, paths)``.
 
 Nothing heavy is imported here, so ``import sketch2color.evaluation.metrics``

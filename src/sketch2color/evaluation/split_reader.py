@@ -13,8 +13,6 @@ from pathlib import Path
 from sketch2color.data.shards import Pair, iterate_intact_pairs
 from sketch2color.errors import DataError, Sketch2ColorError
 
-GENERATOR_FILE = "generator.keras"
-
 
 def check_generator_size(generator, image_size: int, path: Path) -> None:
     """The generator must take data.image_size images, or every score would be an error."""

@@ -3,7 +3,7 @@
 Reads ``models/generator.keras`` and ``data/split/{train,test}-*.tfrecord``;
 writes ``metrics/eval.json`` (``dvc metrics``) and ``metrics/samples.png``
 (``dvc plots``), and adds both, plus every scalar, to the training's MLflow
-run (see :mod:`~sketch2color.evaluation.mlflow_link`).
+run (see :mod:`~sketch2color.tracking.run_link`).
 
 The test split streams through in batches of ``evaluate.batch_size``; only
 three floats per image and the uint8 predictions (in a temporary file, not
@@ -42,19 +42,16 @@ from sketch2color.evaluation.metrics import (
     MetricAccumulator,
     summaries_to_dict,
 )
-from sketch2color.evaluation.mlflow_link import TrainingRunLink
 from sketch2color.evaluation.split_reader import (
-    GENERATOR_FILE,
     batched,
     check_generator_size,
     read_pairs,
 )
 from sketch2color.paths import ProjectPaths
+from sketch2color.tracking.run_link import TrainingRunLink
 
 log = logging.getLogger(__name__)
 
-EVAL_FILE = "eval.json"
-SAMPLES_FILE = "samples.png"
 ARTIFACT_FOLDER = "evaluation"
 SCORED = ("model", "baseline_sketch", "baseline_mean_colour")
 NAME_CHARS = 20
@@ -69,8 +66,8 @@ def evaluate_stage(params: Params, paths: ProjectPaths) -> None:
 
     from sketch2color.inference import load_generator
 
-    generator = load_generator(paths.models / GENERATOR_FILE)
-    check_generator_size(generator, size, paths.models / GENERATOR_FILE)
+    generator = load_generator(paths.generator)
+    check_generator_size(generator, size, paths.generator)
     test_shards = find_shards(paths.split, "test")
     if not test_shards:
         raise DataError(
@@ -98,8 +95,8 @@ def evaluate_stage(params: Params, paths: ProjectPaths) -> None:
     seconds = time.perf_counter() - started
 
     report = build_report(scores, params, picks, model_ssim, names, skipped, fid_result)
-    eval_path = paths.metrics / EVAL_FILE
-    samples_path = paths.metrics / SAMPLES_FILE
+    eval_path = paths.eval_metrics
+    samples_path = paths.eval_samples
     atomic.write_json(eval_path, report)
     samples.write_png(samples.render_grid(rows), samples_path)
     log.info(

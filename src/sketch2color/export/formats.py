@@ -57,16 +57,12 @@ from pathlib import Path
 from typing import Literal
 
 from sketch2color.config import ExportFormat, InferenceMode
+from sketch2color.paths import ProjectPaths
 
 SIGNATURE_KEY = "serving_default"
 INPUT_NAME = "sketch"
 OUTPUT_NAME = "colour"
 
-FORMAT_FILES: dict[str, str] = {
-    "savedmodel": "savedmodel",
-    "tflite_float32": "generator_float32.tflite",
-    "tflite_float16": "generator_float16.tflite",
-}
 TFLITE_PRECISION: dict[str, Literal["float32", "float16"]] = {
     "tflite_float32": "float32",
     "tflite_float16": "float16",
@@ -145,7 +141,9 @@ def write_formats(
     skipped: dict[str, str] = {}
     scratch = Path(tempfile.mkdtemp(prefix="sketch2color-savedmodel-"))
     try:
-        savedmodel = folder / FORMAT_FILES["savedmodel"] if "savedmodel" in formats else scratch / "sm"
+        savedmodel = (
+            folder / ProjectPaths.EXPORT_FILES["savedmodel"] if "savedmodel" in formats else scratch / "sm"
+        )
         write_savedmodel(generator, image_size, mode, savedmodel)
         if "savedmodel" in formats:
             written["savedmodel"] = savedmodel
@@ -156,7 +154,7 @@ def write_formats(
             if reason is not None:
                 skipped[name] = reason
                 continue
-            target = folder / FORMAT_FILES[name]
+            target = folder / ProjectPaths.EXPORT_FILES[name]
             write_tflite(savedmodel, target, TFLITE_PRECISION[name])
             written[name] = target
     finally:

@@ -24,21 +24,17 @@ from sketch2color import atomic
 from sketch2color.config import Params
 from sketch2color.data.shards import find_shards
 from sketch2color.errors import DataError
-from sketch2color.evaluation.mlflow_link import TrainingRunLink
 from sketch2color.evaluation.split_reader import (
-    GENERATOR_FILE,
     batched,
     check_generator_size,
     read_pairs,
 )
 from sketch2color.export import formats, parity
 from sketch2color.paths import ProjectPaths
+from sketch2color.tracking.run_link import TrainingRunLink
 
 log = logging.getLogger(__name__)
 
-EXPORT_FOLDER = "export"
-EXPORT_METRICS_FILE = "export.json"
-FOLDER_MANIFEST = "formats.json"
 ARTIFACT_FOLDER = "export"
 
 
@@ -49,13 +45,13 @@ def export_stage(params: Params, paths: ProjectPaths) -> None:
     config = params.export
     mode = params.evaluate.inference_mode
     size = params.data.image_size
-    generator = load_generator(paths.models / GENERATOR_FILE)
-    check_generator_size(generator, size, paths.models / GENERATOR_FILE)
+    generator = load_generator(paths.generator)
+    check_generator_size(generator, size, paths.generator)
     sketches = parity_sketches(paths, size, config.parity_images)
     reference = predict_uint8(generator, sketches, mode)
     judge = mode == "eval"
 
-    target = paths.models / EXPORT_FOLDER
+    target = paths.export
     with atomic.atomic_directory(target) as building:
         written, skipped = formats.write_formats(generator, size, mode, config.formats, building)
         for name, reason in skipped.items():
@@ -74,10 +70,12 @@ def export_stage(params: Params, paths: ProjectPaths) -> None:
             parity.keras_runner(generator, mode), sketches, config.latency_runs
         )
         fastest = fastest_usable(reports)
-        atomic.write_json(building / FOLDER_MANIFEST, folder_manifest(reports, written, fastest, size, mode))
+        atomic.write_json(
+            building / ProjectPaths.EXPORT_MANIFEST, folder_manifest(reports, written, fastest, size, mode)
+        )
 
     summary = build_summary(reports, skipped, fastest, keras_timing, params, len(sketches))
-    atomic.write_json(paths.metrics / EXPORT_METRICS_FILE, summary)
+    atomic.write_json(paths.export_metrics, summary)
     log.info("export: wrote %s to %s; fastest: %s", ", ".join(written), target, fastest)
     log_to_training_run(paths, target, summary)
 
@@ -210,5 +208,5 @@ def log_to_training_run(paths: ProjectPaths, folder: Path, summary: dict) -> Non
         return
     link.log_metrics(scalar_metrics(summary))
     link.log_artifacts(folder, ARTIFACT_FOLDER)
-    link.log_artifact(paths.metrics / EXPORT_METRICS_FILE, ARTIFACT_FOLDER)
+    link.log_artifact(paths.export_metrics, ARTIFACT_FOLDER)
     link.tag_model_version(model_version_tags(summary, link.run_id))

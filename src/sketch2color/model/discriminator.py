@@ -14,7 +14,8 @@ import math
 
 import keras
 
-from sketch2color.model.layers import KERNEL_SIZE, LEAKY_SLOPE, Norm, down_block, normalization, weight_init
+from sketch2color.config import Norm
+from sketch2color.model.layers import KERNEL_SIZE, LEAKY_SLOPE, down_block, normalization, weight_init
 
 PATCHGAN_DOWN_BLOCKS = 3
 

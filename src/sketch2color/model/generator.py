@@ -20,9 +20,9 @@ import math
 
 import keras
 
+from sketch2color.config import Norm
 from sketch2color.model.layers import (
     KERNEL_SIZE,
-    Norm,
     down_block,
     normalization,
     strided_conv,

@@ -13,11 +13,9 @@ its moments in float32 under mixed precision.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import keras
 
-Norm = Literal["batch", "instance"]
+from sketch2color.config import Norm
 
 LEAKY_SLOPE = 0.2
 KERNEL_SIZE = 4

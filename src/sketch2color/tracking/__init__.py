@@ -3,6 +3,7 @@
 * :mod:`.store` - which store, whether it can be used now, sqlite locking;
 * :mod:`.run` - the run of one training (:class:`TrainingRun`);
 * :mod:`.record` - ``models/mlflow_run.json``, how later stages find that run;
+* :mod:`.run_link` - evaluate and export logging into the training's run;
 * :mod:`.lookup` - finding a run in the store;
 * :mod:`.identity` - params hash, git commit and run name;
 * :mod:`.registry` - logging and registering the generator model.
@@ -23,7 +24,7 @@ _EXPORTS = {
     "TrainingRun": "sketch2color.tracking.run",
     "check_reachable": "sketch2color.tracking.store",
     "resolve_tracking_uri": "sketch2color.tracking.store",
-    "run_record_path": "sketch2color.tracking.record",
+    "TrainingRunLink": "sketch2color.tracking.run_link",
 }
 
 __all__ = [
@@ -32,12 +33,13 @@ __all__ = [
     "TrainingRun",
     "check_reachable",
     "resolve_tracking_uri",
-    "run_record_path",
+    "TrainingRunLink",
 ]
 
 if TYPE_CHECKING:
-    from sketch2color.tracking.record import RunRecord, run_record_path
+    from sketch2color.tracking.record import RunRecord
     from sketch2color.tracking.run import TrainingRun
+    from sketch2color.tracking.run_link import TrainingRunLink
     from sketch2color.tracking.store import TrackingUnavailable, check_reachable, resolve_tracking_uri
 
 

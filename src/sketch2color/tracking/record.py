@@ -1,43 +1,40 @@
 """``models/mlflow_run.json``: how a training's MLflow run is found again after it ends.
 
 The train stage writes it; the evaluate and export stages read it to log to
-that same run, and a resumed training reads it to reopen the run. Nothing
-here imports MLflow, so reading the record costs nothing when the store is
-never reached.
+that same run (:mod:`sketch2color.tracking.run_link`). A resumed training
+finds its run through the checkpoint fingerprint instead, which survives a
+kill before this file is written. Nothing here imports MLflow, so reading the
+record costs nothing when the store is never reached.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sketch2color.paths import ProjectPaths
-
-log = logging.getLogger(__name__)
-
-RUN_RECORD_NAME = "mlflow_run.json"
-
 
 @dataclass(frozen=True)
 class RunRecord:
-    """What later stages (evaluate, export) and a resumed training need to find the run.
+    """What the later stages (evaluate, export) need to find the training's run again.
 
-    Written to ``models/mlflow_run.json``.
+    Written whole by the train stage to ``models/mlflow_run.json``. Only
+    ``run_id`` is required when reading: a record that names nothing else
+    (hand-written, or from an older train stage) must still link the results
+    to that run.
     """
 
     run_id: str
-    experiment_id: str
-    experiment_name: str
-    tracking_uri: str
-    run_name: str
-    params_hash: str
-    git_commit: str
-    resumed: bool
-    registered_model_name: str
+    experiment_id: str | None = None
+    experiment_name: str | None = None
+    tracking_uri: str | None = None
+    run_name: str | None = None
+    params_hash: str | None = None
+    git_commit: str | None = None
+    resumed: bool = False
+    registered_model_name: str | None = None
     registered_model_version: int | None = None
     logged_model_uri: str | None = None
 
@@ -45,32 +42,15 @@ class RunRecord:
         return dataclasses.asdict(self)
 
     @classmethod
-    def read(cls, path: Path) -> RunRecord | None:
-        """The record at ``path``, or None if it is missing or not a record (warned)."""
-        try:
-            raw = load_record(path)
-            names = {f.name for f in dataclasses.fields(cls)}
-            return cls(**{k: v for k, v in raw.items() if k in names})
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, TypeError) as exc:
-            log.warning("MLflow: ignoring unreadable run record %s (%s)", path, exc)
-            return None
-
-
-def run_record_path(paths: ProjectPaths) -> Path:
-    return paths.models / RUN_RECORD_NAME
-
-
-def load_record(path: Path) -> dict[str, Any]:
-    """The record file's JSON object as written, with no field required.
-
-    Readers differ in what they insist on: a resumed training needs the full
-    :class:`RunRecord`, the later stages only a ``run_id``. Raises OSError
-    (FileNotFoundError when missing), ValueError for bad JSON, TypeError when
-    the JSON is not an object.
-    """
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(raw, dict):
-        raise TypeError(f"expected a JSON object, got {type(raw).__name__}")
-    return raw
+    def read(cls, path: Path) -> RunRecord:
+        """The record at ``path``; raises OSError (FileNotFoundError when missing) or
+        ValueError (not JSON, not an object, no ``run_id``, a field of the wrong kind)."""
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(raw, dict) or not isinstance(raw.get("run_id"), str) or not raw["run_id"]:
+            raise ValueError("expected a JSON object with a run_id")
+        names = {f.name for f in dataclasses.fields(cls)}
+        record = cls(**{k: v for k, v in raw.items() if k in names})
+        version = record.registered_model_version
+        if version is not None and not (isinstance(version, int) or str(version).isdigit()):
+            raise ValueError(f"registered_model_version {version!r} is not a version number")
+        return dataclasses.replace(record, registered_model_version=None if version is None else int(version))

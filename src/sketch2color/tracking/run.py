@@ -44,7 +44,7 @@ from sketch2color.config import Params
 from sketch2color.paths import ProjectPaths
 from sketch2color.tracking.identity import default_run_name, git_commit, params_hash
 from sketch2color.tracking.lookup import active_run_id, find_run
-from sketch2color.tracking.record import RUN_RECORD_NAME, RunRecord, run_record_path
+from sketch2color.tracking.record import RunRecord
 from sketch2color.tracking.registry import GENERATOR_ARTIFACT_NAME, generator_signature, log_and_register
 from sketch2color.tracking.store import (
     TrackingUnavailable,
@@ -62,12 +62,10 @@ if TYPE_CHECKING:
 __all__ = [
     # Defined elsewhere in the package; the train stage and tests import them from here.
     "GENERATOR_ARTIFACT_NAME",
-    "RUN_RECORD_NAME",
     "RunRecord",
     "default_run_name",
     "git_commit",
     "params_hash",
-    "run_record_path",
     # This module's own.
     "IMAGES_ARTIFACT_FOLDER",
     "PARAMS_PER_BATCH",
@@ -211,7 +209,7 @@ class TrainingRun:
             resumed=resumed,
             registered_model_name=params.train.registered_model_name,
         )
-        training_run = cls(client, record, run_record_path(paths))
+        training_run = cls(client, record, paths.run_record)
         training_run._write_record()
         log.info(
             "MLflow: %s run %s (%s) in experiment '%s' at %s",

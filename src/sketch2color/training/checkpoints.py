@@ -44,7 +44,7 @@ from sketch2color import atomic
 from sketch2color.config import Params
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.hashing import file_digest
-from sketch2color.training import faults
+from sketch2color.training.hooks import NO_FAULTS, FaultHooks
 from sketch2color.training.precision import training_policy
 from sketch2color.training.state import TrainingState
 
@@ -281,12 +281,12 @@ class CheckpointStore:
                 f"{self.folder} to start afresh"
             ) from None
 
-    def save(self, state: TrainingState, train_seconds: float) -> str:
+    def save(self, state: TrainingState, train_seconds: float, hooks: FaultHooks = NO_FAULTS) -> str:
         """Write ckpt-<step>, then latest.json pointing at it; return the checkpoint path."""
         assert self._manager is not None, "attach() first"
         step = int(state.step.numpy())
         path = self._manager.save(checkpoint_number=step)
-        faults.kill_point("checkpoint_write", step)  # test-only: a kill between the two writes
+        hooks.checkpoint_written(step)
         atomic.write_json(
             self._save_folder / LATEST_FILE,
             {

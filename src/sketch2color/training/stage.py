@@ -23,17 +23,19 @@ import keras
 from sketch2color.config import Params
 from sketch2color.paths import ProjectPaths
 from sketch2color.training.allocator import keep_freed_memory
-from sketch2color.training.loop import NullTracker, prepare_training, run_training
+from sketch2color.training.callbacks import NullTracker
+from sketch2color.training.hooks import NO_FAULTS, FaultHooks
+from sketch2color.training.loop import run_training
+from sketch2color.training.plan import prepare_training
 from sketch2color.training.precision import training_policy
 from sketch2color.training.strategy import is_chief, make_strategy
 
 log = logging.getLogger(__name__)
 
-GENERATOR_FILE = "generator.keras"
 GENERATOR_TEMP_SUFFIX = ".tmp.keras"
 
 
-def train_stage(params: Params, paths: ProjectPaths) -> None:
+def train_stage(params: Params, paths: ProjectPaths, hooks: FaultHooks = NO_FAULTS) -> None:
     from sketch2color.tracking import TrainingRun, check_reachable, resolve_tracking_uri
 
     # TensorFlow's checkpoint writer logs a line per save at INFO through absl.
@@ -47,7 +49,7 @@ def train_stage(params: Params, paths: ProjectPaths) -> None:
     if not plan.writes_outputs:
         # A non-chief worker of a multi-worker training: train in lockstep, write nothing.
         try:
-            run_training(plan, NullTracker())
+            run_training(plan, NullTracker(), hooks)
         finally:
             plan.store.close()
         return
@@ -55,8 +57,8 @@ def train_stage(params: Params, paths: ProjectPaths) -> None:
     facts = {"precision": training_policy(params.train.mixed_precision)}
     with TrainingRun.start(params, paths, resume_run_id=plan.resume_run_id, facts=facts) as run:
         plan.store.record_run_id(run.run_id)
-        outcome = run_training(plan, run)
-        save_generator(outcome.generator, paths.models / GENERATOR_FILE)
+        outcome = run_training(plan, run, hooks)
+        save_generator(outcome.generator, paths.generator)
         run.log_generator(outcome.generator, outcome.example_sketch)
         plan.store.mark_completed()
     log.info(
@@ -64,7 +66,7 @@ def train_stage(params: Params, paths: ProjectPaths) -> None:
         outcome.summary["steps"],
         outcome.summary["wall_time_s"],
         outcome.summary["images_per_s"],
-        paths.models / GENERATOR_FILE,
+        paths.generator,
     )
 
 
@@ -89,23 +91,21 @@ def remove_leftovers_of_killed_writes(paths: ProjectPaths) -> None:
     are removed: ``.<output>.<random>.tmp`` (:func:`sketch2color.atomic.atomic_path`)
     and ``.generator.<pid>.tmp.keras`` (:func:`save_generator`).
     """
-    from sketch2color.tracking.run import RUN_RECORD_NAME
     from sketch2color.training.checkpoints import COMPLETED_FILE, FINGERPRINT_FILE, LATEST_FILE
-    from sketch2color.training.loop import HISTORY_FILE, TRAIN_METRICS_FILE, VALIDATION_FIGURE_FILE
 
-    checkpoints = paths.models / "checkpoints"
+    checkpoints = paths.checkpoints
     outputs = [
-        paths.metrics / HISTORY_FILE,
-        paths.metrics / TRAIN_METRICS_FILE,
-        paths.metrics / VALIDATION_FIGURE_FILE,
-        paths.models / RUN_RECORD_NAME,
-        checkpoints / HISTORY_FILE,
+        paths.train_history,
+        paths.train_metrics,
+        paths.validation_figure,
+        paths.run_record,
+        checkpoints / ProjectPaths.TRAIN_HISTORY,
         checkpoints / LATEST_FILE,
         checkpoints / FINGERPRINT_FILE,
         checkpoints / COMPLETED_FILE,
     ]
     patterns = [(out.parent, f".{glob.escape(out.name)}.*.tmp") for out in outputs]
-    patterns.append((paths.models, f".{glob.escape(Path(GENERATOR_FILE).stem)}.*{GENERATOR_TEMP_SUFFIX}"))
+    patterns.append((paths.models, f".{glob.escape(paths.generator.stem)}.*{GENERATOR_TEMP_SUFFIX}"))
     for folder, pattern in patterns:
         for leftover in folder.glob(pattern):
             if leftover.is_file() and not leftover.is_symlink():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sketch2color.config import Params, SafetyConfig
+from sketch2color.config import Params, SafetyConfig, SketchMethod
 from sketch2color.data.fetch.files import input_path, labeller, not_an_image_name, walk_files
 from sketch2color.data.fetch.line_extraction import extract_sketch
 from sketch2color.data.fetch.report import FetchReport
@@ -41,7 +41,7 @@ def build(params: Params, paths: ProjectPaths, staging: Path) -> FetchReport:
 
 
 def draw_pairs_from_colour_folder(
-    folder: Path, target: Path, limits: SafetyConfig, method: str, report: FetchReport
+    folder: Path, target: Path, limits: SafetyConfig, method: SketchMethod, report: FetchReport
 ) -> int:
     """Write one Kaggle-format pair per decodable colour image; return how many."""
     written = 0
@@ -79,7 +79,7 @@ def _decode_colour(path: Path, max_pixels: int) -> np.ndarray | str:
         return f"cannot decode ({type(exc).__name__}: {exc})"
 
 
-def colour_and_sketch(rgb: np.ndarray, side: int, method: str) -> tuple[np.ndarray, np.ndarray]:
+def colour_and_sketch(rgb: np.ndarray, side: int, method: SketchMethod) -> tuple[np.ndarray, np.ndarray]:
     """The centre square of ``rgb`` at ``side`` pixels, and its sketch at the same size.
 
     Cropping (not stretching) keeps the art's proportions. An image smaller
@@ -93,8 +93,8 @@ def colour_and_sketch(rgb: np.ndarray, side: int, method: str) -> tuple[np.ndarr
     crop = np.ascontiguousarray(rgb[top : top + short, left : left + short])
     if short >= side:
         square = resize_square(crop, side)
-        return square, extract_sketch(square, method)  # type: ignore[arg-type]
-    small_sketch = extract_sketch(crop, method)  # type: ignore[arg-type]
+        return square, extract_sketch(square, method)
+    small_sketch = extract_sketch(crop, method)
     return resize_square(crop, side), resize_square(small_sketch, side)
 
 

@@ -33,12 +33,10 @@ so a thumbnail and a poster give the same look.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import cv2
 import numpy as np
 
-SketchMethodName = Literal["xdog", "adaptive"]
+from sketch2color.config import SketchMethod
 
 REFERENCE_SIDE = 512
 """The short side the constants below were tuned for."""
@@ -62,7 +60,7 @@ ADAPTIVE_MEDIAN = 3
 """Median blur applied before thresholding, against JPEG and paper speckle."""
 
 
-def extract_sketch(rgb: np.ndarray, method: SketchMethodName = "xdog") -> np.ndarray:
+def extract_sketch(rgb: np.ndarray, method: SketchMethod = "xdog") -> np.ndarray:
     """Dark line art on white, as an RGB uint8 image of the same height and width.
 
     ``rgb`` is an HxWx3 uint8 array. The sketch is grey (R = G = B) so that it

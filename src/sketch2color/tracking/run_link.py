@@ -11,76 +11,49 @@ tracks. So nothing here ever raises. When the record file is missing, the
 store cannot be reached or the run is not in it, one warning says why and
 the stage goes on; each later call that fails also warns, once per call.
 
-The record file and the run lookup are the tracking package's
-(:mod:`sketch2color.tracking.record`, :mod:`sketch2color.tracking.lookup`);
-they are imported when first used, so importing this module stays free of
-MLflow for a stage that never reaches the store.
+The record file is :mod:`sketch2color.tracking.record`; MLflow itself is
+imported when first used, so importing this module stays free of it for a
+stage that never reaches the store.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sketch2color.paths import ProjectPaths
+from sketch2color.tracking.record import RunRecord
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class TrainingRunRecord:
-    """The part of ``models/mlflow_run.json`` that the later stages use.
-
-    Not :class:`sketch2color.tracking.record.RunRecord`, which needs every
-    field: a record that names only a ``run_id`` (hand-written, or from an
-    older train stage) must still link the results to that run.
-    """
-
-    run_id: str
-    tracking_uri: str | None
-    registered_model_name: str | None
-    registered_model_version: str | None
-
-
-def read_run_record(paths: ProjectPaths) -> TrainingRunRecord | None:
+def read_run_record(paths: ProjectPaths) -> RunRecord | None:
     """The training's run record, or None (with a warning) when there is no usable one."""
-    from sketch2color.tracking.record import load_record, run_record_path
-
-    path = run_record_path(paths)
-    if not path.is_file():
+    path = paths.run_record
+    try:
+        return RunRecord.read(path)
+    except FileNotFoundError:
         log.warning(
             "MLflow: %s not found (was the model trained by the train stage?); "
             "results are written locally only",
             path,
         )
-        return None
-    try:
-        raw = load_record(path)
-        run_id = str(raw["run_id"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, TypeError) as exc:
         log.warning(
             "MLflow: %s is unreadable or has no run_id (%s: %s); results are written locally only",
             path,
             type(exc).__name__,
             exc,
         )
-        return None
-    version = raw.get("registered_model_version")
-    return TrainingRunRecord(
-        run_id=run_id,
-        tracking_uri=raw.get("tracking_uri"),
-        registered_model_name=raw.get("registered_model_name"),
-        registered_model_version=None if version is None else str(version),
-    )
+    return None
 
 
 class TrainingRunLink:
     """A client bound to the training's run; every method warns instead of raising."""
 
-    def __init__(self, client, record: TrainingRunRecord, uri: str) -> None:
+    def __init__(self, client, record: RunRecord, uri: str) -> None:
         self._client = client
         self.record = record
         self.uri = uri
@@ -176,9 +149,9 @@ class TrainingRunLink:
         """Tag the registered model version that the train stage created, if any."""
         name, version = self.record.registered_model_name, self.record.registered_model_version
         if not name or not version:
-            from sketch2color.tracking.record import RUN_RECORD_NAME
-
-            log.warning("MLflow: %s names no registered model version; not tagging one", RUN_RECORD_NAME)
+            log.warning(
+                "MLflow: %s names no registered model version; not tagging one", ProjectPaths.RUN_RECORD
+            )
             return False
         from sketch2color.tracking.store import retry_when_locked
 
@@ -186,7 +159,7 @@ class TrainingRunLink:
             for key, value in tags.items():
                 retry_when_locked(
                     lambda key=key, value=value: self._client.set_model_version_tag(
-                        name, version, key, str(value)
+                        name, str(version), key, str(value)
                     ),
                     "tagging the model version",
                 )
