@@ -22,8 +22,12 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # gui_screen: Xvfb and grabbing
+
+from gui_screen import capture_window, virtual_display
+
 from sketch2color.errors import Sketch2ColorError
-from sketch2color.gui import take_screenshot
+from sketch2color.gui import ColorizerApp, open_window
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,12 +49,31 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def take_screenshot(model_path: Path | None, sketch_path: Path, out: Path, timeout: float = 300.0) -> Path:
+    """Open a sketch, colourise it and save a picture of the window, on a private Xvfb display."""
+    with virtual_display() as screen:
+        root = open_window(screen)
+        app = None
+        try:
+            app = ColorizerApp(root, model_path)
+            if not app.wait_until_idle(timeout) or app.backend is None:
+                raise Sketch2ColorError(f"the model did not load: {app.last_error}")
+            if not app.open_sketch(sketch_path):
+                raise Sketch2ColorError(app.last_error or f"cannot open {sketch_path}")
+            app.colourise()
+            if not app.wait_until_idle(timeout) or app.result is None:
+                raise Sketch2ColorError(f"colourising failed: {app.last_error}")
+            return capture_window(root, out, screen)
+        finally:
+            app.close() if app else root.destroy()
+
+
 def synthetic_sketch(path: Path, index: int, size: int = 256) -> Path:
     """The sketch half of the embedded default data's pair ``index`` (seed 42)."""
-    from sketch2color.colorize import save_rgb
     from sketch2color.data.synthetic import generate_pair
+    from sketch2color.image_io import write_rgb
 
-    save_rgb(generate_pair(index, seed=42, height=size)[:, size:], path)
+    write_rgb(generate_pair(index, seed=42, height=size)[:, size:], path)
     return path
 
 

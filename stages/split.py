@@ -1,9 +1,9 @@
-"""DVC stage `split`: data/raw -> data/split.
+"""DVC stage `split`: data/raw -> data/split (train/val/test shards).
 
-See sketch2color.data.split.
+See sketch2color.pipeline.split.
 """
 
 from sketch2color.stage_runner import run_stage
 
 if __name__ == "__main__":
-    run_stage("sketch2color.data.split:split_stage")
+    run_stage("sketch2color.pipeline.split:run")

@@ -16,6 +16,7 @@ from sketch2color.data import augment
 from sketch2color.data.shards import Pair, find_shards, iterate_pairs, write_shards
 from sketch2color.errors import DataError
 from sketch2color.paths import ProjectPaths
+from sketch2color.pipeline.augment import run as augment_stage
 
 SIZE = 32
 
@@ -79,7 +80,7 @@ def shard_bytes(paths: ProjectPaths) -> list[bytes]:
 
 def test_the_same_transform_moves_sketch_and_colour(tmp_path):
     paths = project_with(tmp_path, mirror_pairs(4))
-    augment.augment_stage(make_params(copies=3, noise_std=0.0), paths)
+    augment_stage(make_params(copies=3, noise_std=0.0), paths)
 
     records = augmented_records(paths)
     copies = [p for name, p in records.items() if "#aug" in name]
@@ -93,8 +94,8 @@ def test_the_same_transform_moves_sketch_and_colour(tmp_path):
 def test_noise_lands_on_the_sketch_only(tmp_path):
     quiet = project_with(tmp_path / "quiet", mirror_pairs(3))
     noisy = project_with(tmp_path / "noisy", mirror_pairs(3))
-    augment.augment_stage(make_params(noise_std=0.0), quiet)
-    augment.augment_stage(make_params(noise_std=20.0), noisy)
+    augment_stage(make_params(noise_std=0.0), quiet)
+    augment_stage(make_params(noise_std=20.0), noisy)
 
     quiet_records, noisy_records = augmented_records(quiet), augmented_records(noisy)
     assert quiet_records.keys() == noisy_records.keys()
@@ -136,7 +137,7 @@ def test_zero_ranges_give_back_the_original(tmp_path):
     zero = dict(
         rotation_degrees=0.0, shear_degrees=0.0, zoom=0.0, shift=0.0, horizontal_flip=False, noise_std=0.0
     )
-    augment.augment_stage(make_params(**zero), paths)
+    augment_stage(make_params(**zero), paths)
 
     records = augmented_records(paths)
     for name, pair in records.items():
@@ -178,7 +179,7 @@ def test_a_shift_moves_content_by_that_many_pixels():
 def test_copies_names_counts_and_report(tmp_path):
     pairs = colour_pairs(5)
     paths = project_with(tmp_path, pairs, shards=3)
-    augment.augment_stage(make_params(copies=2, shards=3), paths)
+    augment_stage(make_params(copies=2, shards=3), paths)
 
     shards = find_shards(paths.augmented, "train")
     assert [p.name for p in shards] == [f"train-{i:05d}-of-00003.tfrecord" for i in range(3)]
@@ -199,14 +200,14 @@ def test_copies_names_counts_and_report(tmp_path):
 def test_zero_copies_keeps_just_the_originals(tmp_path):
     pairs = colour_pairs(3)
     paths = project_with(tmp_path, pairs)
-    augment.augment_stage(make_params(copies=0), paths)
+    augment_stage(make_params(copies=0), paths)
     assert set(augmented_records(paths)) == {p.name for p in pairs}
 
 
 def test_a_smaller_shard_count_leaves_no_stale_shards(tmp_path):
     paths = project_with(tmp_path, colour_pairs(3))
-    augment.augment_stage(make_params(shards=4), paths)
-    augment.augment_stage(make_params(shards=2), paths)
+    augment_stage(make_params(shards=4), paths)
+    augment_stage(make_params(shards=2), paths)
     assert [p.name for p in find_shards(paths.augmented, "train")] == [
         "train-00000-of-00002.tfrecord",
         "train-00001-of-00002.tfrecord",
@@ -221,8 +222,8 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     runs = {}
     for label, seed in (("a", 11), ("b", 11), ("c", 12)):
         paths = project_with(tmp_path / label, colour_pairs(4))
-        augment.augment_stage(make_params(seed=seed), paths)
-        runs[label] = (shard_bytes(paths), (paths.metrics / augment.PREVIEW_FILE).read_bytes())
+        augment_stage(make_params(seed=seed), paths)
+        runs[label] = (shard_bytes(paths), (paths.augment_preview).read_bytes())
     assert runs["a"] == runs["b"]
     assert runs["a"][0] != runs["c"][0]
 
@@ -237,7 +238,7 @@ def test_records_are_canonically_serialized(tmp_path):
     import tensorflow as tf
 
     paths = project_with(tmp_path, colour_pairs(2))
-    augment.augment_stage(make_params(copies=1), paths)
+    augment_stage(make_params(copies=1), paths)
     for shard in find_shards(paths.augmented, "train"):
         for record in tf.data.TFRecordDataset(str(shard)):
             raw = record.numpy()
@@ -251,7 +252,7 @@ def test_records_are_canonically_serialized(tmp_path):
 def test_preview_grid_layout_and_colour_order(tmp_path):
     pairs = colour_pairs(5)
     paths = project_with(tmp_path, pairs, shards=1)
-    augment.augment_stage(make_params(copies=2, preview_pairs=3), paths)
+    augment_stage(make_params(copies=2, preview_pairs=3), paths)
 
     image = cv2.imread(str(paths.metrics / "augment_preview.png"), cv2.IMREAD_UNCHANGED)
     assert image is not None and image.dtype == np.uint8
@@ -268,7 +269,7 @@ def test_preview_grid_layout_and_colour_order(tmp_path):
 
 def test_preview_with_fewer_pairs_than_rows(tmp_path):
     paths = project_with(tmp_path, colour_pairs(2), shards=1)
-    augment.augment_stage(make_params(copies=1, preview_pairs=6), paths)
+    augment_stage(make_params(copies=1, preview_pairs=6), paths)
     image = cv2.imread(str(paths.metrics / "augment_preview.png"))
     assert image.shape[:2] == (2 * SIZE + augment.SEPARATOR_PX, 4 * SIZE + 3 * augment.SEPARATOR_PX)
 
@@ -279,21 +280,21 @@ def test_preview_with_fewer_pairs_than_rows(tmp_path):
 def test_an_empty_training_split_is_a_data_error(tmp_path):
     paths = project_with(tmp_path, [], shards=2)
     with pytest.raises(DataError, match=str(paths.split)):
-        augment.augment_stage(make_params(), paths)
+        augment_stage(make_params(), paths)
     assert find_shards(paths.augmented, "train") == []
 
 
 def test_no_training_shards_is_a_data_error(tmp_path):
     paths = ProjectPaths(root=tmp_path)
     with pytest.raises(DataError, match=str(paths.split)):
-        augment.augment_stage(make_params(), paths)
+        augment_stage(make_params(), paths)
 
 
 def test_a_damaged_shard_is_reported_and_the_rest_kept(tmp_path):
     paths = project_with(tmp_path, colour_pairs(4), shards=2)
     damaged = find_shards(paths.split, "train")[1]
     damaged.write_bytes(damaged.read_bytes()[:-40])  # cut inside the last record
-    augment.augment_stage(make_params(copies=1), paths)
+    augment_stage(make_params(copies=1), paths)
 
     report = json.loads((paths.augmented / "augment_report.json").read_text())
     assert [s["path"] for s in report["skipped_shards"]] == [str(damaged)]

@@ -1,4 +1,10 @@
-"""The colorize command: any size and pixel format in, same size out; bad files and unsafe models."""
+"""The colorize command: any size and pixel format in, same size out; bad files and unsafe models.
+
+The tiny models have known answers (identity, pure red), so tests that check
+pixel formats and geometry through them ask for ``--output raw``: the model's
+square stretched back, with nothing laid over it. The line-faithful default
+is checked on its own below.
+"""
 
 from __future__ import annotations
 
@@ -14,15 +20,12 @@ import pytest
 from PIL import Image
 
 from sketch2color.cli import main
-from sketch2color.colorize import (
-    ColorizeError,
-    choose_backend,
-    fit_to_square,
-    open_model,
-    plan_jobs,
-    restore_from_square,
-)
-from sketch2color.inference import ModelLoadError
+from sketch2color.colorize import plan_jobs
+from sketch2color.inference import InferenceError, ModelLoadError
+from sketch2color.inference.backends import open_model
+from sketch2color.inference.compose import line_faithful
+from sketch2color.inference.geometry import fit_to_square, restore_from_square
+from sketch2color.inference.selection import choose_backend
 from sketch2color.paths import ProjectPaths
 
 from tiny_generators import (
@@ -118,10 +121,12 @@ def test_odd_sizes_and_pixel_formats_come_back_at_their_own_size(tmp_path, model
     assert Image.open(inputs / "deep.png").mode.startswith("I;16")
     assert Image.open(inputs / "palette.png").mode == "P"
 
-    rc = main(["colorize", str(inputs), "-o", str(tmp_path / "out"), "--model", str(models["identity"])])
+    out = tmp_path / "out"
+    rc = main(
+        ["colorize", str(inputs), "-o", str(out), "--model", str(models["identity"]), "--output", "raw"]
+    )
 
     assert rc == 0, capsys.readouterr().err
-    out = tmp_path / "out"
     assert read(out / "rgb.png").shape == (37, 53, 3)
     assert read(out / "grey.png").shape == (41, 23, 3)
     assert read(out / "deep.png").shape == (17, 29, 3)
@@ -142,11 +147,61 @@ def test_one_file_to_a_named_output_in_true_colours(tmp_path, models):
     sketch = save_image(tmp_path / "sketch.jpg", marked_rgb(50, 70))
     target = tmp_path / "result" / "coloured.png"
 
-    assert main(["colorize", str(sketch), "-o", str(target), "--model", str(models["red"])]) == 0
+    assert (
+        main(["colorize", str(sketch), "-o", str(target), "--model", str(models["red"]), "--output", "raw"])
+        == 0
+    )
 
     result = read(target)
     assert result.shape == (50, 70, 3)
     assert (result == RED).all()
+
+
+def line_drawing(height: int, width: int) -> np.ndarray:
+    """White paper, a black frame and a black vertical stroke: line art at a size the model never saw."""
+    image = np.full((height, width, 3), 255, np.uint8)
+    image[5:8, 5:-5] = image[-8:-5, 5:-5] = 0
+    image[5:-5, 5:8] = image[5:-5, -8:-5] = 0
+    image[5:-5, width // 2 - 1 : width // 2 + 2] = 0
+    return image
+
+
+def test_by_default_the_output_keeps_the_sketchs_own_lines_at_its_own_size(tmp_path, models):
+    drawing = line_drawing(150, 230)  # not square, and far above the model's 32 px
+    sketch = save_image(tmp_path / "drawing.png", drawing)
+    faithful, stretched = tmp_path / "faithful.png", tmp_path / "stretched.png"
+    assert main(["colorize", str(sketch), "-o", str(faithful), "--model", str(models["red"])]) == 0
+    assert (
+        main(
+            ["colorize", str(sketch), "-o", str(stretched), "--model", str(models["red"]), "--output", "raw"]
+        )
+        == 0
+    )
+
+    result = read(faithful)
+    assert result.shape == drawing.shape
+    lines = drawing.min(axis=-1) == 0
+    assert (result[lines] == 0).all()  # every line pixel is the sketch's own black
+    assert (result[~lines] == RED).all()  # the model's colour everywhere else, up to the lines
+    assert (read(stretched)[lines] == RED).all()  # the raw output has lost the lines entirely
+
+
+def test_colour_stops_at_a_line_instead_of_bleeding_across_it():
+    sketch = line_drawing(120, 120)
+    # The model's colour at its own small size: red left of the stroke, blue right of it, the two
+    # blended over the middle columns, as a small generator's colour blurs across a line.
+    small = np.zeros((16, 16, 3), np.uint8)
+    ramp = np.clip((np.arange(16) - 5.5) / 5, 0, 1)
+    small[..., 0] = np.round(255 * (1 - ramp))
+    small[..., 2] = np.round(255 * ramp)
+    result = line_faithful(sketch, small).astype(int)
+    middle = 60
+    left, right = result[20:100, middle - 4], result[20:100, middle + 4]  # 3 px beside the stroke
+    assert (left[:, 0] > 200).all() and (left[:, 2] < 60).all()  # red up to the line
+    assert (right[:, 2] > 200).all() and (right[:, 0] < 60).all()  # blue from the line on
+    bicubic = restore_from_square(*fit_to_square(small, 16))  # the same colour, just upsampled
+    plain = np.asarray(Image.fromarray(bicubic).resize((120, 120), Image.BICUBIC)).astype(int)
+    assert (plain[20:100, middle - 4, 2] > 60).any()  # which would have bled blue across
 
 
 def test_folder_with_bad_files_colours_the_good_ones_and_names_the_bad(tmp_path, models):
@@ -298,7 +353,7 @@ def test_exported_formats_colour_like_the_keras_model(tmp_path, exports, kind):
 
 
 def test_exported_model_refuses_a_different_inference_mode(tmp_path, exports):
-    with pytest.raises(ColorizeError, match="fixed at export"):
+    with pytest.raises(InferenceError, match="fixed at export"):
         choose_backend(exports["tflite"], ProjectPaths(tmp_path), "train_dropout", print)
 
 

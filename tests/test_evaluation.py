@@ -21,11 +21,14 @@ import pytest
 
 from sketch2color.atomic import write_json
 from sketch2color.config import params_from_dict
+from sketch2color.data.images import join_halves
 from sketch2color.data.shards import Pair, write_shards
 from sketch2color.errors import DataError, Sketch2ColorError
 from sketch2color.evaluation import baselines, fid, metrics, samples
-from sketch2color.evaluation.stage import evaluate_stage, scalar_metrics
+from sketch2color.image_io import write_rgb
 from sketch2color.paths import ProjectPaths
+from sketch2color.pipeline.evaluate import run as evaluate_stage
+from sketch2color.pipeline.evaluate import scalar_metrics
 
 from helpers import mlflow_store_with_run
 
@@ -88,9 +91,23 @@ def make_params(**evaluate):
     return params_from_dict({"data": {"image_size": SIZE}, "evaluate": section})
 
 
+RAW_SIZE = 2 * SIZE
+
+
+def write_raw_pairs(paths: ProjectPaths, pairs: list[Pair]) -> None:
+    """The test pairs' originals in data/raw, at twice the model's size, as fetch leaves them."""
+    for pair in pairs:
+        halves = [
+            cv2.resize(image, (RAW_SIZE, RAW_SIZE), interpolation=cv2.INTER_NEAREST)
+            for image in (pair.colour, pair.sketch)
+        ]
+        write_rgb(join_halves(*halves), paths.raw / pair.name)
+
+
 def make_project(root) -> ProjectPaths:
     paths = ProjectPaths(root)
     write_shards(noisy_test_pairs(), paths.split, "test", 2)
+    write_raw_pairs(paths, noisy_test_pairs())
     write_shards(train_pairs(), paths.split, "train", 1)
     paths.models.mkdir(parents=True, exist_ok=True)
     inverting_generator().save(paths.models / "generator.keras")
@@ -192,10 +209,10 @@ def test_samples_are_best_median_and_worst():
 
 
 def test_samples_grid_has_one_row_per_example():
-    row = samples.SampleRow("best\nSSIM 0.9", line_art(1), line_art(2), line_art(3))
+    row = samples.SampleRow("best\nSSIM 0.9", (line_art(1), line_art(2), line_art(3)))
     grid = samples.render_grid([row, row])
     assert grid.shape[:2] == samples.grid_shape(2, SIZE)
-    tile = SIZE * samples.tile_scale(SIZE)
+    tile = samples.tile_side(SIZE)
     top = samples.HEADER_PX + samples.GAP_PX
     left = samples.LABEL_PX + samples.GAP_PX
     # the first row's sketch tile is the (upscaled) sketch, pixel for pixel
@@ -279,7 +296,30 @@ def test_samples_show_the_cleanest_median_and_noisiest_image(evaluated):
     assert rows[2]["name"] == "test-3.png"  # std 60
     assert rows[0]["ssim"] > rows[1]["ssim"] > rows[2]["ssim"]
     image = cv2.imread(str(paths.metrics / "samples.png"))
-    assert image.shape[:2] == samples.grid_shape(3, SIZE)
+    # At the originals' size, with the line-faithful and the stretched output side by side.
+    assert image.shape[:2] == samples.grid_shape(3, RAW_SIZE, len(samples.FULL_RESOLUTION_TITLES))
+
+
+def test_full_resolution_scores_favour_the_sketchs_own_lines(evaluated):
+    _, report = evaluated
+    full = report["full_resolution"]
+    assert full["images"] == TEST_IMAGES and full["sizes"] == [f"{RAW_SIZE}x{RAW_SIZE}"]
+    assert full["skipped"] == []
+    for name in ("line_faithful", "stretched", "baseline_sketch"):
+        assert {"ssim", "psnr", "fill_delta_e", "line_recall", "line_iou"} <= set(full[name]), name
+    # The inverting model paints the lines white; the line-faithful output keeps every one of them.
+    assert full["line_faithful"]["line_recall"]["mean"] == 1.0
+    assert full["stretched"]["line_recall"]["mean"] < 0.1
+    assert full["baseline_sketch"]["line_iou"]["mean"] == 1.0
+
+
+def test_a_missing_original_is_skipped_and_named(tmp_path):
+    paths = make_project(tmp_path)
+    (paths.raw / "test-2.png").unlink()
+    evaluate_stage(make_params(), paths)
+    full = json.loads((paths.metrics / "eval.json").read_text())["full_resolution"]
+    assert full["images"] == TEST_IMAGES - 1
+    assert [s["file"] for s in full["skipped"]] == ["test-2.png"]
 
 
 def test_scores_and_files_are_logged_to_the_training_run(evaluated, mlflow_store):
@@ -309,7 +349,9 @@ def test_without_a_run_record_results_are_still_written(tmp_path, caplog, monkey
     with caplog.at_level(logging.WARNING):
         evaluate_stage(make_params(sample_rows=1), paths)
     assert (paths.metrics / "eval.json").is_file()
-    assert cv2.imread(str(paths.metrics / "samples.png")).shape[:2] == samples.grid_shape(1, SIZE)
+    assert cv2.imread(str(paths.metrics / "samples.png")).shape[:2] == samples.grid_shape(
+        1, RAW_SIZE, len(samples.FULL_RESOLUTION_TITLES)
+    )
     assert "mlflow_run.json not found" in caplog.text
     assert not (tmp_path / "none.db").exists()  # no empty store created
 

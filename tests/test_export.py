@@ -19,10 +19,10 @@ import pytest
 from sketch2color.atomic import write_json
 from sketch2color.config import params_from_dict
 from sketch2color.data.shards import Pair, write_shards
-from sketch2color.export import formats, parity
-from sketch2color.export.stage import export_stage
-from sketch2color.inference import predict_uint8
+from sketch2color.export import formats
+from sketch2color.inference.backends import KerasBackend, open_model
 from sketch2color.paths import ProjectPaths
+from sketch2color.pipeline.export import run as export_stage
 
 from helpers import mlflow_store_with_run
 
@@ -138,17 +138,15 @@ def test_savedmodel_signature_is_uint8_in_and_out(exported):
 
 
 def test_each_format_matches_the_keras_model(exported):
-    from sketch2color.inference import load_generator
-
     paths, _ = exported
     folder = paths.models / "export"
     batch = sketches(4, seed=11)  # not the parity images the stage used
-    reference = predict_uint8(load_generator(paths.models / "generator.keras"), batch, "eval")
+    reference = KerasBackend(paths.models / "generator.keras", "eval").colour_batch(batch)
     assert reference.std() > 5  # the tiny model does produce a varied image
     outputs = {
-        "savedmodel": parity.savedmodel_runner(folder / "savedmodel")(batch),
-        "tflite_float32": parity.tflite_runner(folder / "generator_float32.tflite")(batch),
-        "tflite_float16": parity.tflite_runner(folder / "generator_float16.tflite")(batch),
+        "savedmodel": open_model(folder / "savedmodel").colour_batch(batch),
+        "tflite_float32": open_model(folder / "generator_float32.tflite").colour_batch(batch),
+        "tflite_float16": open_model(folder / "generator_float16.tflite").colour_batch(batch),
     }
     limits = {"savedmodel": 2, "tflite_float32": 2, "tflite_float16": 8}
     for name, output in outputs.items():
@@ -156,7 +154,7 @@ def test_each_format_matches_the_keras_model(exported):
         assert output.shape == reference.shape and output.dtype == np.uint8, name
         assert diff.max() <= limits[name], name
     # a batch of one after a batch of four: the TFLite input is resized, not stuck
-    single = parity.tflite_runner(folder / "generator_float32.tflite")(batch[:1])
+    single = open_model(folder / "generator_float32.tflite").colour_batch(batch[:1])
     assert single.shape == (1, SIZE, SIZE, 3)
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_screen import capture_window, virtual_display, xvfb_installed
 from PIL import Image
 
 from sketch2color.paths import ProjectPaths
-from sketch2color.virtual_display import virtual_display, xvfb_installed
 
 from tiny_generators import RED, save_lambda_model, save_pickle_payload, save_red
 
@@ -64,7 +64,6 @@ def blue_sketch(path: Path) -> Path:
 
 
 def test_open_colourise_show_and_save_in_true_colours(window, screen, models, tmp_path):
-    from sketch2color.gui import capture_window
 
     app = window(models["red"])
     assert app.wait_until_idle(TIMEOUT_S), "the model did not load"
@@ -83,13 +82,21 @@ def test_open_colourise_show_and_save_in_true_colours(window, screen, models, tm
     assert app.last_error is None
     assert app.result_view.cget("image") == str(app.result_photo)
     photo = app.result_photo
-    assert photo.width() > 0 and photo.get(photo.width() // 2, photo.height() // 2) == RED
+    assert photo.width() > 0 and photo.get(3 * photo.width() // 4, photo.height() // 4) == RED
 
     target = tmp_path / "saved" / "result.png"
     assert app.save_result(target)
     saved = np.asarray(Image.open(target))
     assert saved.shape == (30, 50, 3)  # the sketch's own size, not the model's
-    assert (saved == RED).all()
+    # Line-faithful: the red fill on the paper, the sketch's line (and its blue, multiplied) over it.
+    assert (saved[:14, 16:] == RED).all() and (saved[15] == 0).all()
+
+    app.set_stretched(True)  # the toggle: the model's square stretched, nothing laid over it
+    assert app.wait_until_idle(TIMEOUT_S) and app.last_error is None
+    assert (app.result == RED).all()
+    app.set_stretched(False)
+    assert app.wait_until_idle(TIMEOUT_S)
+    assert np.array_equal(app.result, saved)
 
     picture = np.asarray(Image.open(capture_window(app.root, tmp_path / "window.png", screen)).convert("RGB"))
     assert picture.shape[:2] == (app.root.winfo_height(), app.root.winfo_width())

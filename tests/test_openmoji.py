@@ -175,7 +175,7 @@ MISSING_EXTRA = """
 import sys
 sys.modules["resvg_py"] = None  # what Python's import system reads as "not installed"
 from sketch2color.stage_runner import run_stage
-run_stage("sketch2color.data.fetch:fetch_stage")
+run_stage("sketch2color.pipeline.fetch:run")
 """
 
 

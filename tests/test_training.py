@@ -207,7 +207,7 @@ def test_a_rerun_with_the_same_params_resumes_instead_of_starting_again(tmp_path
 
 def test_a_finished_training_rerun_trains_anew_instead_of_handing_back_its_weights(tmp_path, monkeypatch):
     """DVC reruns a finished train stage after a code or operational-param change, or -f."""
-    from sketch2color.training.stage import train_stage
+    from sketch2color.pipeline.train import run as train_stage
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     paths = write_tiny_project(tmp_path)

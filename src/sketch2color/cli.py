@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sketch2color import __version__
 from sketch2color.errors import Sketch2ColorError
+from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
 
 
 def _check_params(args: argparse.Namespace) -> int:
@@ -31,10 +32,11 @@ def _colorize(args: argparse.Namespace) -> int:
 
     return run_colorize(
         args.sketches,
-        args.output,
+        args.out,
         model=args.model,
         batch_size=args.batch_size,
         inference_mode=args.inference_mode,
+        output_mode=args.output,
     )
 
 
@@ -81,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     colorize.add_argument(
         "-o",
-        "--output",
+        "--out",
         type=Path,
         required=True,
         metavar="OUT",
@@ -101,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("eval", "train_dropout"),
         help="dropout at test time (default: params.yaml's evaluate.inference_mode, "
         "else eval); exported formats keep the mode they were exported with",
+    )
+    colorize.add_argument(
+        "--output",
+        choices=OUTPUT_MODES,
+        default=DEFAULT_OUTPUT,
+        help="line_faithful (default): the colour spread up to the sketch's own lines at its own size, "
+        "the lines multiplied over it; raw: the model's square stretched to the sketch's size",
     )
     colorize.set_defaults(handler=_colorize)
 

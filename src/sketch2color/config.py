@@ -296,6 +296,8 @@ class EvaluateConfig:
     ``inference_mode``: ``eval`` runs the generator with ``training=False``
     (dropout off, norm statistics frozen); ``train_dropout`` keeps pix2pix's
     test-time dropout as the original paper's code did.
+    ``full_resolution_images``: how many test pairs (the first, in test order)
+    are also scored at the originals' resolution, as ``colorize`` colours them.
     """
 
     inference_mode: InferenceMode = "eval"
@@ -303,11 +305,13 @@ class EvaluateConfig:
     sample_rows: int = 3
     fid: bool = False
     fid_max_images: int = 1000
+    full_resolution_images: int = 500
 
     def validate(self, where: str) -> None:
         _require_range(f"{where}.batch_size", self.batch_size, 1, 4096)
         _require_range(f"{where}.sample_rows", self.sample_rows, 1, 32)
         _require_range(f"{where}.fid_max_images", self.fid_max_images, 2, 10**7)
+        _require_range(f"{where}.full_resolution_images", self.full_resolution_images, 0, 10**7)
 
 
 ExportFormat = Literal["savedmodel", "tflite_float32", "tflite_float16"]

@@ -1,19 +1,21 @@
 """The paper's desktop window (its Figure 5): open a sketch, colour it, compare, save.
 
-Tkinter draws the window. Decoding, display resizing and saving go through
-the same functions as the pipeline and the ``colorize`` command
-(:func:`~sketch2color.data.images.load_rgb`,
+Tkinter draws the window. Decoding, colouring, display resizing and saving
+go through the same functions as the pipeline and the ``colorize`` command
+(:func:`~sketch2color.data.images.load_rgb`, the inference layer's
+:class:`~sketch2color.inference.colorizer.Coloured`,
 :func:`~sketch2color.data.images.resize_rgb`,
-:func:`sketch2color.colorize.save_rgb`), so transparency, 16-bit and
-palette files look the same everywhere. Arrays are RGB throughout; the only
-BGR is inside ``save_rgb``, at the cv2 boundary.
+:func:`~sketch2color.image_io.write_rgb`), so a picture here is the one the
+command writes. The result is line-faithful; the "Stretched output" toggle
+shows the model's square stretched instead, for comparison, without running
+the model again. Arrays are RGB throughout; the only BGR is inside
+``write_rgb``, at the cv2 boundary.
 
 Model loading and colouring run in one worker thread that owns the model;
 results come back through a queue that the Tk thread polls with
 ``root.after``, so the window keeps redrawing while the generator runs and
 Tk is only ever touched from its own thread. ``ColorizerApp.idle`` is set
-whenever no work is in flight, which is what tests and the screenshot script
-wait on.
+whenever no work is in flight, which is what tests and scripts wait on.
 """
 
 from __future__ import annotations
@@ -28,16 +30,13 @@ from tkinter import filedialog, ttk
 
 import numpy as np
 
-from sketch2color.colorize import (
-    Backend,
-    Settings,
-    choose_backend,
-    colorize_array,
-    read_sketch,
-    save_rgb,
-)
+from sketch2color.colorize import read_sketch
 from sketch2color.data.images import IMAGE_SUFFIXES, BadImage, resize_rgb
 from sketch2color.errors import Sketch2ColorError
+from sketch2color.image_io import write_rgb
+from sketch2color.inference.backends import Backend
+from sketch2color.inference.colorizer import Coloured, OutputMode, colour_sketches
+from sketch2color.inference.selection import Settings, choose_backend
 from sketch2color.paths import ProjectPaths
 
 PANEL_SIZE = 384
@@ -59,6 +58,7 @@ class _Load:
 class _Colour:
     sketch: np.ndarray
     generation: int  # which opened sketch this is: a late result for an older one is dropped
+    output: OutputMode
 
 
 class _Worker(threading.Thread):
@@ -72,6 +72,7 @@ class _Worker(threading.Thread):
         self._results = results
         self._backend: Backend | None = None
         self._model_path: Path | None = None
+        self._last: tuple[int, Coloured] | None = None  # the model's answer for the open sketch
 
     def run(self) -> None:
         while (task := self.tasks.get()) is not None:
@@ -89,7 +90,7 @@ class _Worker(threading.Thread):
 
     def _load(self, model_path: Path | None) -> None:
         # Never keep colouring with a model other than the one the user chose.
-        self._backend, self._model_path = None, model_path
+        self._backend, self._model_path, self._last = None, model_path, None
         try:
             self._backend = choose_backend(
                 model_path,
@@ -105,7 +106,9 @@ class _Worker(threading.Thread):
         if self._backend is None:
             self._load(self._model_path)
         started = time.perf_counter()
-        result = colorize_array(self._backend, task.sketch)
+        if self._last is None or self._last[0] != task.generation:
+            self._last = (task.generation, colour_sketches(self._backend, [task.sketch])[0])
+        result = self._last[1].picture(task.output)  # a new output mode reuses the model's answer
         self._results.put(("result", (result, time.perf_counter() - started, task.generation)))
 
 
@@ -176,6 +179,11 @@ class ColorizerApp:
         self.model_button = ttk.Button(toolbar, text="Choose model…", command=self._ask_model)
         for button in (self.open_button, self.colour_button, self.save_button, self.model_button):
             button.pack(side=tk.LEFT, padx=(0, 6), pady=(0, 8))
+        self.stretched = tk.BooleanVar(master=root, value=False)
+        self.stretched_toggle = ttk.Checkbutton(
+            toolbar, text="Stretched output", variable=self.stretched, command=self._output_changed
+        )
+        self.stretched_toggle.pack(side=tk.LEFT, padx=(6, 0), pady=(0, 8))
 
         panels = ttk.Frame(root)
         panels.pack(side=tk.TOP, fill=tk.BOTH, expand=True)
@@ -233,7 +241,23 @@ class ColorizerApp:
             return
         if self._in_flight:
             return
-        self._submit(_Colour(self.sketch, self._generation), f"Colourising {self.sketch_path.name}…")
+        self._submit(
+            _Colour(self.sketch, self._generation, self.output_mode), f"Colourising {self.sketch_path.name}…"
+        )
+
+    @property
+    def output_mode(self) -> OutputMode:
+        """line_faithful, unless the "Stretched output" toggle asks for the raw square stretched."""
+        return "raw" if self.stretched.get() else "line_faithful"
+
+    def set_stretched(self, stretched: bool) -> None:
+        """What the toggle does: show the other output of the same model answer."""
+        self.stretched.set(stretched)
+        self._output_changed()
+
+    def _output_changed(self) -> None:
+        if self.result is not None:
+            self.colourise()
 
     def save_result(self, path: str | Path) -> bool:
         """Write the result at the sketch's own size; an unknown extension becomes .png."""
@@ -244,7 +268,7 @@ class ColorizerApp:
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             path = path.with_name(path.name + ".png")
         try:
-            save_rgb(self.result, path)
+            write_rgb(self.result, path)
         except OSError as exc:
             self._error(f"Could not save {path}: {exc.strerror or exc}")
             return False
@@ -405,38 +429,3 @@ def run_gui(model_path: Path | None = None) -> int:
     ColorizerApp(root, model_path)
     root.mainloop()
     return 0
-
-
-def capture_window(root: tk.Tk, out: Path, screen: str) -> Path:
-    """Save what the window shows on X display ``screen`` as a PNG."""
-    from PIL import ImageGrab
-
-    from sketch2color.atomic import atomic_path
-
-    root.update()
-    x, y = root.winfo_rootx(), root.winfo_rooty()
-    image = ImageGrab.grab(bbox=(x, y, x + root.winfo_width(), y + root.winfo_height()), xdisplay=screen)
-    with atomic_path(out) as tmp:
-        image.save(tmp, format="PNG")
-    return out
-
-
-def take_screenshot(model_path: Path | None, sketch_path: Path, out: Path, timeout: float = 300.0) -> Path:
-    """Open a sketch, colourise it and save a picture of the window, on a private Xvfb display."""
-    from sketch2color.virtual_display import virtual_display
-
-    with virtual_display() as screen:
-        root = open_window(screen)
-        app = None
-        try:
-            app = ColorizerApp(root, model_path)
-            if not app.wait_until_idle(timeout) or app.backend is None:
-                raise Sketch2ColorError(f"the model did not load: {app.last_error}")
-            if not app.open_sketch(sketch_path):
-                raise Sketch2ColorError(app.last_error or f"cannot open {sketch_path}")
-            app.colourise()
-            if not app.wait_until_idle(timeout) or app.result is None:
-                raise Sketch2ColorError(f"colourising failed: {app.last_error}")
-            return capture_window(root, out, screen)
-        finally:
-            app.close() if app else root.destroy()

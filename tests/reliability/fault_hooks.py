@@ -31,7 +31,7 @@ NAN_AT_ENV = "SKETCH2COLOR_TEST_NAN_AT_STEP"
 INF_AT_ENV = "SKETCH2COLOR_TEST_INF_AT_STEP"
 VARIABLES = (KILL_AT_ENV, NAN_AT_ENV, INF_AT_ENV)
 KILL_POINTS = ("step", "checkpoint_write", "mlflow_log")
-TRAIN_STAGE = "sketch2color.training.stage:train_stage"
+TRAIN_STAGE = "sketch2color.pipeline.train:run"
 """What ``stages/train.py`` passes to ``run_stage``."""
 
 

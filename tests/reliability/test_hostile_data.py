@@ -628,7 +628,7 @@ def evaluate_params(tmp_path, monkeypatch):
 def test_evaluate_names_a_damaged_test_shard_and_scores_the_intact_records(
     tmp_path, caplog, evaluate_params, damage
 ):
-    from sketch2color.evaluation.stage import evaluate_stage
+    from sketch2color.pipeline.evaluate import run as evaluate_stage
 
     paths = evaluate_project(tmp_path / "project")
     damaged = find_shards(paths.split, "test")[1]
@@ -647,7 +647,7 @@ def test_evaluate_names_a_damaged_test_shard_and_scores_the_intact_records(
 @pytest.mark.parametrize("damage", DAMAGE, ids=[d.__name__ for d in DAMAGE])
 def test_evaluate_names_a_damaged_train_split_shard(tmp_path, evaluate_params, damage):
     """The mean-colour baseline needs the whole train split: a damaged shard there is an error."""
-    from sketch2color.evaluation.stage import evaluate_stage
+    from sketch2color.pipeline.evaluate import run as evaluate_stage
 
     paths = evaluate_project(tmp_path / "project")
     damaged = find_shards(paths.split, "train")[0]

@@ -173,7 +173,7 @@ def test_the_server_stopping_mid_training_costs_a_warning_not_the_training(prepa
     assert summary["steps"] == plan.total
     assert history_steps(repo.root) == plan.logged_steps
     assert latest_checkpoint_step(repo.root) == plan.total and checkpoint_steps(repo.root)
-    from sketch2color.inference import load_generator
+    from sketch2color.inference.backends import load_keras_generator as load_generator
 
     assert load_generator(repo.root / "models" / "generator.keras").output_shape[1:] == (32, 32, 3)
     record = json.loads((repo.root / "models" / "mlflow_run.json").read_text())

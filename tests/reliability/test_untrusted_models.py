@@ -9,7 +9,7 @@ appear, so the payloads are real and a missing marker means something.
 
 ``colorize`` runs as the real command (``python -m sketch2color.cli``) for
 the canonical case and in-process (``cli.main``) for the others; the GUI
-loads models in its worker through :func:`sketch2color.colorize.choose_backend`,
+loads models in its worker through :func:`sketch2color.inference.selection.choose_backend`,
 which is called here directly (tests/test_gui.py drives the window itself
 under Xvfb).
 """
@@ -29,8 +29,8 @@ import pytest
 from PIL import Image
 
 from sketch2color.cli import main
-from sketch2color.colorize import choose_backend
 from sketch2color.inference import ModelLoadError
+from sketch2color.inference.selection import choose_backend
 from sketch2color.paths import ProjectPaths
 
 from tiny_generators import SIZE, save_identity, save_pickle_payload

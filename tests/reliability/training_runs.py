@@ -204,7 +204,7 @@ def assert_training_complete(repo: PipelineRepo, plan: PlannedTraining, resumed_
     """
     from mlflow import MlflowClient
 
-    from sketch2color.inference import load_generator
+    from sketch2color.inference.backends import load_keras_generator as load_generator
 
     root = repo.root
     summary = json.loads((root / "metrics" / "train.json").read_text())

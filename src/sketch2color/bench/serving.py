@@ -3,7 +3,8 @@
 The generator is the paper's (256 px, ngf 64, batch norm) with freshly
 initialised weights - speed does not depend on what the weights learned.
 The formats are written and timed by the export stage's own code
-(:mod:`sketch2color.export.formats`, :mod:`sketch2color.export.parity`), so
+(:mod:`sketch2color.export.formats`, :mod:`sketch2color.export.parity`) and
+loaded through the inference layer (:mod:`sketch2color.inference.backends`), so
 these are the figures ``metrics/export.json`` would report for that model:
 Keras in a ``tf.function``, the SavedModel's serving signature, and TFLite
 float32 and float16, all uint8 in and uint8 out.
@@ -25,6 +26,7 @@ def serving_section(quick: bool, report=print) -> dict:
     import keras
 
     from sketch2color.export import formats, parity
+    from sketch2color.inference.backends import KerasBackend, open_model
     from sketch2color.model import build_generator
 
     size, ngf, batch, runs = (32, 8, 4, 3) if quick else (256, 64, 8, 10)
@@ -36,13 +38,14 @@ def serving_section(quick: bool, report=print) -> dict:
         report("  serving: writing SavedModel and TFLite ...")
         with Stopwatch() as export_watch:
             written, skipped = formats.write_formats(generator, size, "eval", FORMATS, Path(tmp))
-        runners = {"keras_tf_function": parity.keras_runner(generator, "eval")}
-        runners["savedmodel"] = parity.savedmodel_runner(written["savedmodel"])
-        for name in ("tflite_float32", "tflite_float16"):
-            runners[name] = parity.tflite_runner(written[name])
-        for name, runner in runners.items():
+        generator.save(Path(tmp) / "generator.keras")
+        # Every format through the inference layer, exactly as colorize and the export check load it.
+        backends = {"keras_tf_function": KerasBackend(Path(tmp) / "generator.keras", "eval")}
+        for name in FORMATS:
+            backends[name] = open_model(written[name], "eval", size)
+        for name, backend in backends.items():
             report(f"  serving: {name} ...")
-            timing = parity.measure_timing(runner, sketches, runs)
+            timing = parity.measure_timing(backend, sketches, runs)
             results[name] = {
                 "latency_ms_p50": round(timing.latency_ms_p50, 2),
                 "latency_ms_p95": round(timing.latency_ms_p95, 2),

@@ -52,14 +52,12 @@ QUICK_OVERRIDES = {
 def _prepare_in_process(folder: Path) -> None:
     """fetch, split and augment without a process each (``--quick``: only their outputs matter)."""
     from sketch2color.config import load_params
-    from sketch2color.data.augment import augment_stage
-    from sketch2color.data.fetch import fetch_stage
-    from sketch2color.data.split import split_stage
     from sketch2color.paths import ProjectPaths
+    from sketch2color.pipeline import augment, fetch, split
 
     paths = ProjectPaths(folder)
     params = load_params(paths.params)
-    for stage in (fetch_stage, split_stage, augment_stage):
+    for stage in (fetch.run, split.run, augment.run):
         stage(params, paths)
 
 

@@ -1,8 +1,10 @@
-"""Colouring decoded sketches: one image for the GUI, a stream of files for the command.
+"""Colouring a stream of sketch files for the command, a batch per model call.
 
 Folders are streamed: only a small fixed window of files (a couple of
-batches of S x S squares, and one full-size image per I/O thread) is in
-memory at a time, whatever the folder's size.
+batches of sketches with their S x S squares) is in memory at a time,
+whatever the folder's size. Each picture is made by the inference layer
+(:mod:`sketch2color.inference.colorizer`), exactly as the GUI and the MLflow
+model make it.
 """
 
 from __future__ import annotations
@@ -13,26 +15,22 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from sketch2color.colorize.backends import Backend
-from sketch2color.colorize.errors import Report
-from sketch2color.colorize.geometry import Placement, fit_to_square, restore_from_square
 from sketch2color.colorize.inputs import Failure, Job, read_sketch
 from sketch2color.data.images import BadImage
 from sketch2color.image_io import write_rgb
+from sketch2color.inference.backends import Backend
+from sketch2color.inference.colorizer import (
+    DEFAULT_OUTPUT,
+    Coloured,
+    OutputMode,
+    Prepared,
+    colour_prepared,
+    prepare,
+)
+from sketch2color.inference.errors import Report
 
 # Decoding and PNG encoding release the GIL; a few threads keep the model fed.
 DEFAULT_IO_WORKERS = max(1, min(4, os.cpu_count() or 1))
-
-
-def colorize_array(backend: Backend, rgb: np.ndarray) -> np.ndarray:
-    """Colour one RGB image of any size; the result has the same size."""
-    square, placement = fit_to_square(rgb, backend.input_size)
-    return restore_from_square(backend.colour_batch(square[None])[0], placement)
-
-
-save_rgb = write_rgb  # the GUI and tests save through this name
 
 
 @dataclass
@@ -41,20 +39,20 @@ class Summary:
     failures: list[Failure] = field(default_factory=list)
 
 
-def _prepare(job: Job, size: int, max_pixels: int) -> tuple[Job, Placement, np.ndarray] | Failure:
-    """Decode and fit one file (in an I/O thread); the full-size image is dropped here."""
+def _prepare(job: Job, size: int, max_pixels: int) -> tuple[Job, Prepared] | Failure:
+    """Decode and fit one file (in an I/O thread)."""
     try:
         rgb = read_sketch(job.source, max_pixels)
     except BadImage as exc:
         return Failure(job.source, str(exc))
-    square, placement = fit_to_square(rgb, size)
-    return job, placement, square
+    return job, prepare(rgb, size)
 
 
-def _finish(job: Job, placement: Placement, square: np.ndarray) -> Failure | None:
-    """Restore one coloured square to its file's size and write it (in an I/O thread)."""
+def _finish(job: Job, coloured: Coloured, output: OutputMode) -> Failure | None:
+    """Bring one coloured square to its file's size and write it (in an I/O thread)."""
+    picture = coloured.picture(output)
     try:
-        save_rgb(restore_from_square(square, placement), job.target)
+        write_rgb(picture, job.target)
     except OSError as exc:
         return Failure(job.source, f"cannot write {job.target}: {exc.strerror or exc}")
     return None
@@ -69,6 +67,7 @@ def colorize_jobs(
     report: Report,
     advance: Callable[[int], None] = lambda n: None,
     io_workers: int = DEFAULT_IO_WORKERS,
+    output: OutputMode = DEFAULT_OUTPUT,
 ) -> Summary:
     """Colour each job's file into its target, ``batch_size`` squares per model call.
 
@@ -81,7 +80,7 @@ def colorize_jobs(
     window = max(2 * batch_size, 2 * io_workers)
     reading: deque[Future] = deque()
     writing: deque[tuple[Job, Future]] = deque()
-    pending: list[tuple[Job, Placement, np.ndarray]] = []
+    pending: list[tuple[Job, Prepared]] = []
 
     def fail(failure: Failure) -> None:
         summary.failures.append(failure)
@@ -100,9 +99,9 @@ def colorize_jobs(
     with ThreadPoolExecutor(max_workers=io_workers, thread_name_prefix="colorize-io") as pool:
 
         def flush() -> None:
-            coloured = backend.colour_batch(np.stack([square for _, _, square in pending]))
-            for (job, placement, _), square in zip(pending, coloured, strict=True):
-                writing.append((job, pool.submit(_finish, job, placement, square)))
+            coloured = colour_prepared(backend, [prepared for _, prepared in pending])
+            for (job, _), result in zip(pending, coloured, strict=True):
+                writing.append((job, pool.submit(_finish, job, result, output)))
             pending.clear()
             settle_writes(keep=window)
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from sketch2color.colorize.batching import Summary, colorize_jobs
 from sketch2color.colorize.errors import ColorizeError
 from sketch2color.colorize.inputs import plan_jobs
-from sketch2color.colorize.selection import Settings, choose_backend
-from sketch2color.inference import InferenceMode
+from sketch2color.config import InferenceMode
+from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OutputMode
+from sketch2color.inference.selection import Settings, choose_backend
 from sketch2color.paths import ProjectPaths
 
 DEFAULT_BATCH_SIZE = 8
@@ -27,6 +28,7 @@ def run_colorize(
     model: Path | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     inference_mode: InferenceMode | None = None,
+    output_mode: OutputMode = DEFAULT_OUTPUT,
     paths: ProjectPaths | None = None,
 ) -> int:
     """The ``colorize`` command. Exit code: 0 when every sketch was coloured, 1 when any failed.
@@ -67,6 +69,7 @@ def run_colorize(
                 max_pixels=settings.max_image_pixels,
                 report=report,
                 advance=bar.update,
+                output=output_mode,
             )
     problems = len(failures) + len(summary.failures)
     where = jobs[0].target if len(jobs) == 1 and len(sources) == 1 and not sources[0].is_dir() else output

@@ -250,7 +250,3 @@ def _data_source(paths: ProjectPaths) -> dict:
     except (OSError, ValueError):
         return {"source": None, "attribution": None}
     return {"source": report.get("source"), "attribution": report.get("attribution")}
-
-
-def split_stage(params: Params, paths: ProjectPaths) -> None:
-    split_dataset(params, paths)

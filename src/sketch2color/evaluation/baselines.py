@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sketch2color.data.shards import iterate_pairs
+from sketch2color.data.shard_reader import read_pairs
 from sketch2color.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ def mean_colour_image(train_shards: Sequence[Path], image_size: int) -> np.ndarr
         )
     total = np.zeros((image_size, image_size, 3), np.float64)
     count = 0
-    for pair in iterate_pairs(list(train_shards)):
+    # Strict: a baseline averaged over part of the split would not be the baseline it is called.
+    for pair in read_pairs(list(train_shards), strict=True, what="the train split"):
         if pair.colour.shape != total.shape:
             raise DataError(
                 f"train pair {pair.name!r} is {pair.colour.shape[0]} px but data.image_size is "

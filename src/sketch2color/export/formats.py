@@ -1,6 +1,6 @@
 """Writing the generator as a SavedModel and as TFLite (LiteRT) models.
 
-Every format has the same contract as :func:`sketch2color.inference.predict_uint8`:
+Every format has the same contract as the Keras backend of :mod:`sketch2color.inference.backends`:
 uint8 RGB ``sketch`` [N, S, S, 3] in, uint8 RGB ``colour`` [N, S, S, 3] out,
 with the [-1, 1] scaling, rounding (half to even, like ``np.rint``) and
 clipping inside the model, so a server or app needs no knowledge of the
@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import Literal
 
 from sketch2color.config import ExportFormat, InferenceMode
+from sketch2color.inference.pixels import to_model_range, to_pixels
 from sketch2color.paths import ProjectPaths
 
 SIGNATURE_KEY = "serving_default"
@@ -88,15 +89,11 @@ def tflite_unavailable_reason(mode: InferenceMode) -> str | None:
 
 def serving_function(generator, mode: InferenceMode):
     """uint8 sketches -> {"colour": uint8}, the model's own scaling inside the graph."""
-    import tensorflow as tf
 
     training = mode == "train_dropout"
 
     def serve(sketch):
-        inputs = tf.cast(sketch, tf.float32) / 127.5 - 1.0
-        outputs = tf.cast(generator(inputs, training=training), tf.float32)
-        pixels = tf.clip_by_value(tf.round((outputs + 1.0) * 127.5), 0.0, 255.0)
-        return {OUTPUT_NAME: tf.cast(pixels, tf.uint8)}
+        return {OUTPUT_NAME: to_pixels(generator(to_model_range(sketch), training=training))}
 
     return serve
 

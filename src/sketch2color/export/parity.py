@@ -1,9 +1,11 @@
 """Does each exported format give the Keras model's images, and how fast is it?
 
-Parity: each format colours up to ``export.parity_images`` test sketches;
-its outputs are compared with :func:`sketch2color.inference.predict_uint8`
-(the exact function evaluate scores) by the maximum and mean absolute
-difference in uint8 grey levels and by the mean SSIM between the two outputs.
+Parity: each format, loaded through the inference layer exactly as
+``colorize`` loads it (:mod:`sketch2color.inference.backends`), colours up to
+``export.parity_images`` test sketches; its outputs are compared with the
+Keras generator's, through the same layer as evaluate scores it, by the
+maximum and mean absolute difference in uint8 grey levels and by the mean
+SSIM between the two outputs.
 Rounding alone can move a pixel by one level, so float32 formats should be
 within 1-2 levels; float16 weights move outputs by a few levels.
 
@@ -24,19 +26,13 @@ asserted: it depends on the machine.
 
 from __future__ import annotations
 
-import os
 import time
-import warnings
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
-from sketch2color.config import InferenceMode
 from sketch2color.evaluation.metrics import ssim_per_image
-
-Runner = Callable[[np.ndarray], np.ndarray]
+from sketch2color.inference.backends import Backend
 
 MIN_SSIM_VS_KERAS = 0.98
 MAX_MEAN_ABS_DIFF = 1.5
@@ -70,74 +66,6 @@ class FormatReport:
         return {"path": self.path, "bytes": self.bytes, **asdict(self.parity), **asdict(self.timing)}
 
 
-def cpu_threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-# ---------------------------------------------------------------- runners
-
-
-def keras_runner(generator, mode: InferenceMode) -> Runner:
-    """The Keras generator in a ``tf.function`` (its fair speed), with the same uint8 mapping."""
-    import tensorflow as tf
-
-    from sketch2color.inference import from_model_output, to_model_input
-
-    call = tf.function(lambda x: generator(x, training=(mode == "train_dropout")))
-    return lambda sketches: from_model_output(call(to_model_input(sketches)).numpy())
-
-
-def savedmodel_runner(folder: Path) -> Runner:
-    import tensorflow as tf
-
-    from sketch2color.export.formats import INPUT_NAME, OUTPUT_NAME, SIGNATURE_KEY
-
-    loaded = tf.saved_model.load(str(folder))
-    signature = loaded.signatures[SIGNATURE_KEY]
-
-    def run(sketches: np.ndarray) -> np.ndarray:
-        _ = loaded  # a signature of a garbage-collected SavedModel stops working
-        return signature(**{INPUT_NAME: tf.constant(sketches)})[OUTPUT_NAME].numpy()
-
-    return run
-
-
-def tflite_interpreter(path: Path, threads: int | None = None):
-    """A TFLite interpreter using all CPU threads.
-
-    ``tf.lite.Interpreter`` is the interpreter that ships with TensorFlow
-    2.21 (it warns that it moves to the separate LiteRT package; that package
-    is not a dependency here), so its deprecation warning is silenced.
-    """
-    import tensorflow as tf
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return tf.lite.Interpreter(model_path=str(path), num_threads=threads or cpu_threads())
-
-
-def tflite_runner(path: Path, threads: int | None = None) -> Runner:
-    """Run a .tflite model on a uint8 batch of any size (the input is resized on demand)."""
-    interpreter = tflite_interpreter(path, threads)
-    input_index = interpreter.get_input_details()[0]["index"]
-    output_index = interpreter.get_output_details()[0]["index"]
-    current_shape: list[tuple] = [()]
-
-    def run(sketches: np.ndarray) -> np.ndarray:
-        if sketches.shape != current_shape[0]:
-            interpreter.resize_tensor_input(input_index, sketches.shape)
-            interpreter.allocate_tensors()
-            current_shape[0] = sketches.shape
-        interpreter.set_tensor(input_index, np.ascontiguousarray(sketches, np.uint8))
-        interpreter.invoke()
-        return interpreter.get_tensor(output_index).copy()
-
-    return run
-
-
 # ---------------------------------------------------------------- measuring
 
 
@@ -153,7 +81,8 @@ def compare(outputs: np.ndarray, reference: np.ndarray, judge: bool = True) -> P
     return Parity(max_abs_diff=int(diff.max()), mean_abs_diff=mean_diff, ssim_vs_keras=ssim, agrees=agrees)
 
 
-def measure_timing(runner: Runner, sketches: np.ndarray, runs: int) -> Timing:
+def measure_timing(backend: Backend, sketches: np.ndarray, runs: int) -> Timing:
+    runner = backend.colour_batch
     single = sketches[:1]
     runner(single)  # warm-up
     latencies = []

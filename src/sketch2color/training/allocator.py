@@ -12,7 +12,7 @@ about 8%. Peak memory is unchanged: what is kept is what the step needs
 anyway.
 
 This is a process-wide setting, so only the training process applies it
-(:func:`sketch2color.training.stage.train_stage`); it is a no-op outside
+(:func:`sketch2color.pipeline.train.run`); it is a no-op outside
 glibc.
 """
 

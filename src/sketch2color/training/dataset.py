@@ -20,43 +20,12 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from sketch2color.data.shards import (
-    damage_reason,
-    damaged_shard_error,
-    framing_damage,
-    image_size_of,
-    iterate_intact_pairs,
-    parse_record,
-    shard_read_error,
-    to_model_range,
-)
+from sketch2color.data.shard_reader import count_records, damage_reason, damaged_shard_error, read_pairs
+from sketch2color.data.shards import image_size_of, parse_record
 from sketch2color.errors import DataError
+from sketch2color.inference.pixels import to_model_range
 
 _MAX_PARALLEL_FILES = 8
-
-
-def count_records(files: Sequence[Path]) -> int:
-    """How many pairs the shards hold (read in parallel; nothing is decoded).
-
-    This pass is also where a truncated or corrupted shard is caught, before
-    any model is built and with the file's name. It already reads every byte
-    through TensorFlow's reader, which checks each record's masked CRC32Cs in
-    C++, so the data check costs nothing extra and adds no work to the
-    per-epoch pipeline; the header walk before it (microseconds per record)
-    catches the one cut that reader takes for a clean end of file. The
-    fingerprint's md5 (checkpoints.compute_fingerprint) would be a worse place:
-    it runs later, skips shards whose size and mtime are unchanged, and
-    pure Python has no fast CRC32C for whole records.
-    """
-    for path in files:
-        reason = framing_damage(path)
-        if reason is not None:
-            raise damaged_shard_error(path, reason)
-    dataset = tf.data.TFRecordDataset([str(f) for f in files], num_parallel_reads=_parallel_reads(files))
-    try:
-        return int(dataset.reduce(np.int64(0), lambda count, _: count + 1).numpy())
-    except tf.errors.OpError as exc:
-        raise shard_read_error(files, exc, "the training shards") from None
 
 
 def check_image_size(files: Sequence[Path], image_size: int) -> None:
@@ -105,7 +74,8 @@ class ShardSource:
         self.shuffle_buffer = shuffle_buffer
         self.seed = seed
         self.cache = cache
-        self.examples = count_records(self.files)
+        # A strict count: a damaged shard stops training here, named, before any model is built.
+        self.examples = count_records(self.files, "the training shards")
         if self.examples < global_batch:
             raise DataError(
                 f"{self.files[0].parent}: only {self.examples} training pairs, fewer than one "
@@ -159,7 +129,7 @@ def load_examples(files: Sequence[Path], count: int) -> tuple[np.ndarray, np.nda
     the caller falls back to training pairs.
     """
     sketches, colours = [], []
-    for pair in iterate_intact_pairs(list(files), []):
+    for pair in read_pairs(list(files), strict=False, what="the validation pairs"):
         if len(sketches) == count:
             break
         sketches.append(pair.sketch)

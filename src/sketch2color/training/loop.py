@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from sketch2color import atomic
 from sketch2color.config import Params
-from sketch2color.data.shards import damaged_shard_error, find_damaged_shard, shard_read_error
+from sketch2color.data.shard_reader import damaged_shard_error, find_damaged_shard, shard_read_error
 from sketch2color.errors import DataError, Sketch2ColorError
 from sketch2color.inference import to_model_input
 from sketch2color.model import build_generator
@@ -138,7 +138,7 @@ def _naming_damaged_shards(dataset, plan: TrainingPlan) -> Iterator:
     TensorFlow's DataLossError says where in a record the read failed, never
     in which file. Only the fetch of the next batch is guarded, so the step
     itself runs as before, and the shards are reread one by one only after a
-    failure, to find the one to name (see data.shards.shard_read_error).
+    failure, to find the one to name (see data.shard_reader.shard_read_error).
     """
     batches = iter(dataset)
     while True:

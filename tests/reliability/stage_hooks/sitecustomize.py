@@ -21,9 +21,9 @@ if any(os.environ.get(name) for name in VARIABLES):
     def train_with_faults(params, paths):
         from fault_hooks import EnvironmentFaults
 
-        from sketch2color.training.stage import train_stage
+        from sketch2color.pipeline import train
 
-        train_stage(params, paths, hooks=EnvironmentFaults())
+        train.run(params, paths, hooks=EnvironmentFaults())
 
     def run_stage(stage):
         _run_stage(train_with_faults if stage == TRAIN_STAGE else stage)

@@ -1,4 +1,4 @@
-"""The ``fetch`` stage: fill ``data/raw`` with Kaggle-format pairs from one source.
+"""Filling ``data/raw`` with Kaggle-format pairs from one source (the ``fetch`` stage's work).
 
 Every source ends in the same layout, so the later stages never care where the
 pairs came from::
@@ -28,7 +28,7 @@ from sketch2color.data.fetch.kaggle_layout import find_kaggle_layout
 from sketch2color.data.fetch.report import FetchReport
 from sketch2color.paths import ProjectPaths
 
-__all__ = ["SOURCES", "FetchReport", "fetch", "fetch_stage", "find_kaggle_layout"]
+__all__ = ["SOURCES", "FetchReport", "fetch", "find_kaggle_layout"]
 
 Source = Callable[[Params, ProjectPaths, Path], FetchReport]
 
@@ -40,11 +40,6 @@ SOURCES: dict[str, Source] = {
     "colour_folder": colour_folder.build,
     "openmoji": openmoji.build,
 }
-
-
-def fetch_stage(params: Params, paths: ProjectPaths) -> None:
-    """Entry point for ``stages/fetch.py``."""
-    fetch(params, paths)
 
 
 def fetch(params: Params, paths: ProjectPaths) -> FetchReport:

@@ -1,24 +1,25 @@
 """Loading a generator in any of its formats behind one interface (:class:`Backend`).
 
 The export stage writes the generator as a SavedModel and TFLite files next
-to ``models/generator.keras``; colorize and the GUI take any of them. Each
-backend takes and returns uint8 RGB squares so that callers never see a
-format's own input range or dtype. ``.keras`` files load through
-:func:`sketch2color.inference.load_generator` (Keras ``safe_mode``); nothing
-here unpickles anything.
+to ``models/generator.keras``; evaluate, the export parity check, colorize,
+the GUI and the MLflow model take any of them through here. Each backend
+takes and returns uint8 RGB squares so that callers never see a format's own
+input range or dtype. ``.keras`` files load with Keras ``safe_mode``; TFLite
+runs on LiteRT (``ai-edge-litert``), TensorFlow's successor to the deprecated
+``tf.lite.Interpreter``; nothing here unpickles anything.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from sketch2color.colorize.errors import ColorizeError
-from sketch2color.inference import InferenceMode, ModelLoadError, from_model_output, to_model_input
+from sketch2color.config import InferenceMode
+from sketch2color.inference.errors import InferenceError, ModelLoadError
+from sketch2color.inference.pixels import from_model_output, to_model_input
 
 
 class Backend(Protocol):
@@ -43,11 +44,35 @@ def _square_size(shape, path: Path) -> int:
 
 def _check_output(outputs: np.ndarray, sketches: np.ndarray, backend: Backend) -> np.ndarray:
     if outputs.shape != sketches.shape:
-        raise ColorizeError(
+        raise InferenceError(
             f"{backend.path}: the model returned shape {outputs.shape} for input {sketches.shape}; "
             "a generator must return images of its input's shape"
         )
     return outputs
+
+
+def load_keras_generator(path: str | Path):
+    """Load a ``.keras`` generator with Keras ``safe_mode`` on.
+
+    safe_mode refuses Lambda layers and other deserialised Python code, so a
+    model file from someone else cannot run arbitrary code on load; the
+    generator is built from stock Keras layers only, so ours load normally.
+    """
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelLoadError(f"model file not found: {path}")
+    try:
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+    except ValueError as exc:
+        if "safe_mode" in str(exc) or "Lambda" in str(exc) or "unsafe" in str(exc).lower():
+            raise ModelLoadError(
+                f"{path}: refused to load: it contains code that could run on load (Keras safe_mode): {exc}"
+            ) from None
+        raise ModelLoadError(f"{path}: not a loadable Keras generator: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - zip, h5 and config errors all mean "bad file"
+        raise ModelLoadError(f"{path}: not a loadable Keras generator: {type(exc).__name__}: {exc}") from None
 
 
 class KerasBackend:
@@ -58,13 +83,12 @@ class KerasBackend:
     def __init__(self, path: Path, mode: InferenceMode):
         import tensorflow as tf
 
-        from sketch2color.inference import load_generator
-
         self.path = path
         self.mode = mode
-        model = load_generator(path)
+        model = load_keras_generator(path)
         if not hasattr(model, "inputs") or len(model.inputs) != 1:
             raise ModelLoadError(f"{path}: expected a generator with one image input")
+        self.model = model  # the network itself, for the export stage's converters
         self.input_size = _square_size(model.input_shape, path)
         spec = tf.TensorSpec((None, self.input_size, self.input_size, 3), tf.float32)
         training = mode == "train_dropout"
@@ -159,24 +183,24 @@ class TFLiteBackend:
         return output.copy() if output.dtype == np.uint8 else from_model_output(output)
 
 
-def _tflite_interpreter(path: Path):
-    """The LiteRT interpreter when installed, else TensorFlow's (deprecated but identical) one."""
-    try:
-        from ai_edge_litert import interpreter as litert
+def _tflite_interpreter(path: Path, threads: int | None = None):
+    """A LiteRT interpreter on all CPU threads (or ``threads``), tensors allocated."""
+    from ai_edge_litert import interpreter as litert
 
-        interpreter_class = litert.Interpreter
-    except ImportError:
-        import tensorflow as tf
-
-        interpreter_class = tf.lite.Interpreter
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the "use ai_edge_litert" deprecation notice
-            interpreter = interpreter_class(model_path=str(path), num_threads=os.cpu_count() or 1)
+        interpreter = litert.Interpreter(model_path=str(path), num_threads=threads or cpu_threads())
         interpreter.allocate_tensors()
     except Exception as exc:  # noqa: BLE001 - a bad flatbuffer raises ValueError or RuntimeError
         raise ModelLoadError(f"{path}: not a loadable TFLite model: {type(exc).__name__}: {exc}") from None
     return interpreter
+
+
+def cpu_threads() -> int:
+    """The CPUs this process may run on (a container's share, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def model_format(path: Path) -> str:

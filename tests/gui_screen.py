@@ -1,4 +1,7 @@
-"""A private X display (Xvfb) for running the Tkinter window headless: tests and screenshots.
+"""A private X display (Xvfb) for running the Tkinter window headless, and pictures of it.
+
+Used by the GUI tests and by ``scripts/screenshot_gui.py``; the product never
+needs it (a user without a screen runs ``xvfb-run sketch2color gui``).
 
 Xvfb chooses a free display number itself (``-displayfd``), so several test
 runs or helpers on one machine never fight over ``:99``; the server is
@@ -13,6 +16,7 @@ import select
 import shutil
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 from sketch2color.errors import Sketch2ColorError
 
@@ -65,3 +69,17 @@ def _read_display_number(read_fd: int, process: subprocess.Popen) -> str:
             )
         received += chunk
     return received.decode().strip()
+
+
+def capture_window(root, out: Path, screen: str) -> Path:
+    """Save what the Tk window ``root`` shows on X display ``screen`` as a PNG."""
+    from PIL import ImageGrab
+
+    from sketch2color.atomic import atomic_path
+
+    root.update()
+    x, y = root.winfo_rootx(), root.winfo_rooty()
+    image = ImageGrab.grab(bbox=(x, y, x + root.winfo_width(), y + root.winfo_height()), xdisplay=screen)
+    with atomic_path(out) as tmp:
+        image.save(tmp, format="PNG")
+    return out

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 GENERATOR_TEMP_SUFFIX = ".tmp.keras"
 
 
-def train_stage(params: Params, paths: ProjectPaths, hooks: FaultHooks = NO_FAULTS) -> None:
+def run(params: Params, paths: ProjectPaths, hooks: FaultHooks = NO_FAULTS) -> None:
     from sketch2color.tracking import TrainingRun, check_reachable, resolve_tracking_uri
 
     # TensorFlow's checkpoint writer logs a line per save at INFO through absl.

@@ -15,18 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sketch2color.colorize.backends import Backend, model_format, open_model
-from sketch2color.colorize.errors import ColorizeError, Report
-from sketch2color.config import SafetyConfig
+from sketch2color.config import InferenceMode, SafetyConfig
 from sketch2color.errors import ConfigError
-from sketch2color.inference import InferenceMode, ModelLoadError
+from sketch2color.inference.backends import Backend, KerasBackend, model_format, open_model
+from sketch2color.inference.errors import InferenceError, ModelLoadError, Report
 from sketch2color.paths import ProjectPaths
 
-# What the export stage writes under models/export/ (sketch2color.export.formats);
-# its manifest formats.json names the files, these are the defaults without one.
-EXPORT_MANIFEST = "formats.json"
-SAVEDMODEL_DIR_NAMES = ("savedmodel", "saved_model")
-TFLITE_FILES = {"tflite_float32": "generator_float32.tflite", "tflite_float16": "generator_float16.tflite"}
+# A SavedModel folder under models/export/ may also carry TensorFlow's usual name.
+SAVEDMODEL_DIR_NAMES = (ProjectPaths.EXPORT_FILES["savedmodel"], "saved_model")
 # Used when metrics/export.json names no fastest format: measured on CPU, a
 # SavedModel runs as fast as Keras in tf.function, TFLite float about 2x slower.
 FORMAT_PREFERENCE = ("savedmodel", "tflite_float32", "tflite_float16", "keras")
@@ -50,7 +46,7 @@ class ExportInfo:
 
     @classmethod
     def discover(cls, paths: ProjectPaths) -> ExportInfo:
-        for source in (paths.models / "export" / EXPORT_MANIFEST, paths.metrics / "export.json"):
+        for source in (paths.export_manifest, paths.export_metrics):
             payload = _read_json_object(source)
             if payload is not None:
                 return cls.from_payload(payload)
@@ -90,15 +86,15 @@ def _read_json_object(path: Path) -> dict | None:
 
 def exported_candidates(paths: ProjectPaths, info: ExportInfo, report: Report) -> Iterator[tuple[str, Path]]:
     """(format, path) of each usable exported model present, fastest first, then the Keras model."""
-    export = paths.models / "export"
+    export = paths.export
     order = list(FORMAT_PREFERENCE)
     if info.fastest in order:
         order.remove(info.fastest)
         order.insert(0, info.fastest)
     for name in order:
         if name == "keras":
-            if (paths.models / "generator.keras").is_file():
-                yield name, paths.models / "generator.keras"
+            if paths.generator.is_file():
+                yield name, paths.generator
             continue
         path = _exported_path(export, name, info)
         if path is None:
@@ -117,8 +113,19 @@ def _exported_path(export: Path, name: str, info: ExportInfo) -> Path | None:
         return next(
             (export / n for n in SAVEDMODEL_DIR_NAMES if (export / n / "saved_model.pb").is_file()), None
         )
-    path = export / TFLITE_FILES[name]
+    path = export / ProjectPaths.EXPORT_FILES[name]
     return path if path.is_file() else None
+
+
+def trained_generator(paths: ProjectPaths, mode: InferenceMode, image_size: int) -> KerasBackend:
+    """The train stage's generator, for the stages after it: it must take ``data.image_size`` images."""
+    backend = KerasBackend(paths.generator, mode)
+    if backend.input_size != image_size:
+        raise InferenceError(
+            f"{paths.generator} takes {backend.input_size} px inputs, but data.image_size is "
+            f"{image_size}: retrain (dvc repro) after changing the image size"
+        )
+    return backend
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,7 @@ def choose_backend(
     if model is not None:
         kind = model_format(model)
         if kind != "keras" and mode is not None and mode != info.inference_mode:
-            raise ColorizeError(
+            raise InferenceError(
                 f"--inference-mode {mode}: {model} is an exported {kind} model whose inference mode "
                 f"was fixed at export ({info.inference_mode}); use a .keras model to choose the mode"
             )

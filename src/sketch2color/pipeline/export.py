@@ -22,14 +22,12 @@ import numpy as np
 
 from sketch2color import atomic
 from sketch2color.config import Params
-from sketch2color.data.shards import find_shards
+from sketch2color.data.shard_reader import read_split
 from sketch2color.errors import DataError
-from sketch2color.evaluation.split_reader import (
-    batched,
-    check_generator_size,
-    read_pairs,
-)
 from sketch2color.export import formats, parity
+from sketch2color.inference.backends import cpu_threads, open_model
+from sketch2color.inference.selection import trained_generator
+from sketch2color.iteration import batched
 from sketch2color.paths import ProjectPaths
 from sketch2color.tracking.run_link import TrainingRunLink
 
@@ -38,37 +36,32 @@ log = logging.getLogger(__name__)
 ARTIFACT_FOLDER = "export"
 
 
-def export_stage(params: Params, paths: ProjectPaths) -> None:
+def run(params: Params, paths: ProjectPaths) -> None:
     """Write the requested formats, check each against Keras, time them, record and log."""
-    from sketch2color.inference import load_generator, predict_uint8
-
     config = params.export
     mode = params.evaluate.inference_mode
     size = params.data.image_size
-    generator = load_generator(paths.generator)
-    check_generator_size(generator, size, paths.generator)
+    keras_backend = trained_generator(paths, mode, size)
     sketches = parity_sketches(paths, size, config.parity_images)
-    reference = predict_uint8(generator, sketches, mode)
+    reference = keras_backend.colour_batch(sketches)
     judge = mode == "eval"
 
     target = paths.export
     with atomic.atomic_directory(target) as building:
-        written, skipped = formats.write_formats(generator, size, mode, config.formats, building)
+        written, skipped = formats.write_formats(keras_backend.model, size, mode, config.formats, building)
         for name, reason in skipped.items():
             log.warning("export: %s skipped: %s", name, reason)
         reports = {}
         for name, path in written.items():
-            runner = _runner_for(name, path)
+            backend = open_model(path, mode, size)  # exactly what colorize loads
             reports[name] = parity.FormatReport(
                 path=(target / path.name).relative_to(paths.root).as_posix(),
                 bytes=formats.size_in_bytes(path),
-                parity=parity.compare(runner(sketches), reference, judge),
-                timing=parity.measure_timing(runner, sketches, config.latency_runs),
+                parity=parity.compare(backend.colour_batch(sketches), reference, judge),
+                timing=parity.measure_timing(backend, sketches, config.latency_runs),
             )
             _log_format(name, reports[name])
-        keras_timing = parity.measure_timing(
-            parity.keras_runner(generator, mode), sketches, config.latency_runs
-        )
+        keras_timing = parity.measure_timing(keras_backend, sketches, config.latency_runs)
         fastest = fastest_usable(reports)
         atomic.write_json(
             building / ProjectPaths.EXPORT_MANIFEST, folder_manifest(reports, written, fastest, size, mode)
@@ -83,20 +76,12 @@ def export_stage(params: Params, paths: ProjectPaths) -> None:
 def parity_sketches(paths: ProjectPaths, image_size: int, count: int) -> np.ndarray:
     """Up to ``count`` test-split sketches (the val split if there is no test split)."""
     for split in ("test", "val"):
-        shards = find_shards(paths.split, split)
-        if shards:
-            for batch in batched(read_pairs(shards, image_size, []), count):
-                return np.stack([pair.sketch for pair in batch])
+        for batch in batched(read_split(paths.split, split, image_size, []), count):
+            return np.stack([pair.sketch for pair in batch])
     raise DataError(
         f"no test or val records in {paths.split} to check the exported formats "
         "against the Keras model: run the split stage"
     )
-
-
-def _runner_for(name: str, path: Path) -> parity.Runner:
-    if name == "savedmodel":
-        return parity.savedmodel_runner(path)
-    return parity.tflite_runner(path)
 
 
 def _log_format(name: str, report: parity.FormatReport) -> None:
@@ -157,7 +142,7 @@ def build_summary(reports, skipped, fastest, keras_timing, params: Params, image
         "onnx": {"produced": False, "why": formats.ONNX_NOT_PRODUCED},
         "parity_images": images,
         "latency_runs": params.export.latency_runs,
-        "threads": parity.cpu_threads(),
+        "threads": cpu_threads(),
         "inference_mode": params.evaluate.inference_mode,
         "image_size": params.data.image_size,
         "agreement_rule": {

@@ -45,8 +45,12 @@ def fit_to_square(rgb: np.ndarray, size: int) -> tuple[np.ndarray, Placement]:
     return square, Placement(height, width, top, left, inner_height, inner_width)
 
 
-def restore_from_square(square: np.ndarray, placement: Placement) -> np.ndarray:
-    """Cut the image's region out of a coloured square and bring it back to its own size."""
+def cut_from_square(square: np.ndarray, placement: Placement) -> np.ndarray:
+    """The image's region of a square, at the model's scale (its aspect ratio, not its size)."""
     p = placement
-    inner = square[p.top : p.top + p.inner_height, p.left : p.left + p.inner_width]
-    return resize_rgb(inner, p.height, p.width)
+    return square[p.top : p.top + p.inner_height, p.left : p.left + p.inner_width]
+
+
+def restore_from_square(square: np.ndarray, placement: Placement) -> np.ndarray:
+    """Cut the image's region out of a coloured square and stretch it back to its own size."""
+    return resize_rgb(cut_from_square(square, placement), placement.height, placement.width)

@@ -1,0 +1,33 @@
+"""Running a trained generator on pictures: the one inference layer of the project.
+
+Every consumer goes through here: evaluate, the export parity check,
+``sketch2color colorize``, the GUI, the validation figure, the benchmark's
+serving section and the MLflow model. So the parity check checks exactly
+what colorize runs, and a picture is the same whichever tool made it.
+
+* :mod:`.pixels` - uint8 pixels <-> the model's [-1, 1];
+* :mod:`.backends` - loading a ``.keras`` (safe_mode), SavedModel or TFLite (LiteRT) generator;
+* :mod:`.selection` - which generator to use when none is named;
+* :mod:`.geometry` - fitting an image of any size into the model's square and back;
+* :mod:`.compose` - line-faithful output at the sketch's own resolution;
+* :mod:`.colorizer` - a sketch in, a picture of its size out.
+
+The inference mode (``evaluate.inference_mode``) means the same everywhere:
+``eval`` calls the generator with ``training=False`` (dropout off, batch-norm
+moving statistics), ``train_dropout`` keeps dropout on as pix2pix's original
+code did at test time. Importing this package loads neither TensorFlow nor
+OpenCV's filters; the modules that need them load them when used.
+"""
+
+from sketch2color.inference.errors import InferenceError, ModelLoadError, Report
+from sketch2color.inference.pixels import from_model_output, to_model_input, to_model_range, to_pixels
+
+__all__ = [
+    "InferenceError",
+    "ModelLoadError",
+    "Report",
+    "from_model_output",
+    "to_model_input",
+    "to_model_range",
+    "to_pixels",
+]

@@ -1,0 +1,96 @@
+"""Line-faithful output: the model's colour at the sketch's own resolution, under the sketch's own lines.
+
+The model decides colour at its own small size; the lines are known exactly,
+at full size, because they are the input. So the picture a user gets is
+built the way an artist layers a drawing:
+
+1. **Flat colour, stopped by the lines.** The model's colour is upsampled to
+   the sketch's size, and then spread edge-aware with the full-resolution
+   sketch as the guide: OpenCV's fast global smoother
+   (``cv2.ximgproc.fastGlobalSmootherFilter``, a weighted-least-squares
+   filter) couples each pixel only to its neighbours, and only weakly across
+   a change in the guide, so a line is a wall that colour does not cross.
+   The upsampled colour is least trustworthy near the lines (the model's
+   small image blends the colours on both sides, and its own copy of the
+   line, into a band some pixels wide), so it is weighted by a confidence
+   that rises with the distance from the nearest line, and normalised by the
+   filtered confidence: interiors fill the band up to the line.
+2. **Line art multiplied over it**, as the "multiply" layer in a paint
+   program: white paper leaves the colour as it is, black line stays black,
+   and every line pixel of the output is the sketch's own.
+
+Measured on 100 held-out OpenMoji pairs at 512 px against a 64 px model
+(docs/full-resolution.md): this beat the guided filter
+(``ximgproc.guidedFilter``) and the joint bilateral filter on SSIM and on
+the fill colour difference. Those two weigh neighbours by how alike the
+guide is there, not by whether a line lies between them: both sides of a
+thin line are white paper, so their colours still mix across it.
+
+A very large sketch is coloured at a working size of at most
+:data:`WORKING_SIDE` pixels (the model's colour holds no finer detail), then
+brought to full size by resizing before the lines are multiplied in, so time
+and memory stay bounded at any size.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from sketch2color.data.images import resize_rgb
+
+LINE_LEVEL = 128
+"""A sketch pixel darker than this (its darkest channel) is line."""
+SMOOTHNESS = 400.0
+"""The smoother's lambda: how far colour spreads within a region."""
+GUIDE_SIGMA = 20.0
+"""Grey levels of the guide over which coupling fades: a line edge is far above it."""
+MIN_CONFIDENCE = 0.02
+"""Pixels next to a line still count a little, so a region narrower than that band keeps its colour."""
+WORKING_SIDE = 2048
+"""The longest side the colour is spread at; larger sketches are resized for that step only."""
+
+
+def line_mask(sketch: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the sketch's line pixels."""
+    return sketch.min(axis=-1) < LINE_LEVEL
+
+
+def colour_confidence(sketch: np.ndarray, scale: float) -> np.ndarray:
+    """Each pixel's distance from the nearest line in units of the upsampling ``scale``, in [min, 1]."""
+    paper = np.where(line_mask(sketch), 0, 1).astype(np.uint8)
+    distance = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
+    return np.clip((distance - 0.5 * scale) / max(scale, 1.0), MIN_CONFIDENCE, 1.0).astype(np.float32)
+
+
+def spread_colour(sketch: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """``colour`` (any size, RGB) at ``sketch``'s size, spread edge-aware up to the sketch's lines."""
+    height, width = sketch.shape[:2]
+    scale = max(height / colour.shape[0], width / colour.shape[1])
+    upsampled = resize_rgb(colour, height, width).astype(np.float32)
+    confidence = colour_confidence(sketch, scale)
+    weighted = cv2.ximgproc.fastGlobalSmootherFilter(
+        sketch, upsampled * confidence[..., None], SMOOTHNESS, GUIDE_SIGMA
+    )
+    weights = cv2.ximgproc.fastGlobalSmootherFilter(sketch, confidence, SMOOTHNESS, GUIDE_SIGMA)
+    spread = weighted / np.maximum(weights, 1e-6)[..., None]
+    return np.clip(np.rint(spread), 0, 255).astype(np.uint8)
+
+
+def multiply_lines(colour: np.ndarray, sketch: np.ndarray) -> np.ndarray:
+    """The sketch as a multiply layer over ``colour`` (both RGB uint8 of one size)."""
+    product = colour.astype(np.uint16) * sketch.astype(np.uint16)
+    return ((product + 127) // 255).astype(np.uint8)  # rounded: white paper leaves colour exactly
+
+
+def line_faithful(sketch: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """The model's ``colour`` (its own size) as flat colour under ``sketch``'s lines, at ``sketch``'s size."""
+    height, width = sketch.shape[:2]
+    longest = max(height, width)
+    if longest <= WORKING_SIDE:
+        flat = spread_colour(sketch, colour)
+    else:
+        factor = WORKING_SIDE / longest
+        working = resize_rgb(sketch, max(1, round(height * factor)), max(1, round(width * factor)))
+        flat = resize_rgb(spread_colour(working, colour), height, width)
+    return multiply_lines(flat, sketch)

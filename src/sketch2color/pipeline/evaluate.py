@@ -1,0 +1,220 @@
+"""DVC stage ``evaluate``: score models/generator.keras on the test split it never trained on.
+
+Reads the generator, ``data/split/{train,test}-*.tfrecord`` and the test
+pairs' originals in ``data/raw``; writes ``metrics/eval.json`` (``dvc
+metrics``) and ``metrics/samples.png`` (``dvc plots``), and adds both, plus
+every scalar, to the training's MLflow run.
+
+Two sets of scores:
+
+* at the model's size (:mod:`sketch2color.evaluation.scoring`): the model
+  and both trivial baselines on SSIM, PSNR, L1 and the fill colour
+  difference, with the optional FID of each;
+* at the originals' resolution (:mod:`sketch2color.evaluation.full_resolution`):
+  the line-faithful and the stretched output, as ``colorize`` makes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sketch2color import atomic
+from sketch2color.config import Params
+from sketch2color.data.shards import find_shards
+from sketch2color.errors import DataError
+from sketch2color.evaluation import baselines, fid, full_resolution, samples
+from sketch2color.evaluation.metrics import METRIC_NAMES, PSNR_CAP_DB, summaries_to_dict
+from sketch2color.evaluation.scoring import SCORED, PredictionStore, TestScores, score_test_split, test_pairs
+from sketch2color.inference.selection import trained_generator
+from sketch2color.iteration import batched
+from sketch2color.paths import ProjectPaths
+from sketch2color.tracking.run_link import TrainingRunLink
+
+log = logging.getLogger(__name__)
+
+ARTIFACT_FOLDER = "evaluation"
+NAME_CHARS = 20
+
+
+def run(params: Params, paths: ProjectPaths) -> None:
+    """Score the generator and both baselines on the test split; write and log the results."""
+    config = params.evaluate
+    size = params.data.image_size
+    if config.fid:
+        fid.require_fid_helper()  # fail before minutes of prediction, not after
+    backend = trained_generator(paths, config.inference_mode, size)
+    if not find_shards(paths.split, "test"):
+        raise DataError(
+            f"no test shards (test-*.tfrecord) in {paths.split}: run the split stage "
+            "with split.test_fraction above 0 (or split.test_source: kaggle_val)"
+        )
+    mean_image = baselines.mean_colour_image(find_shards(paths.split, "train"), size)
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="sketch2color-eval-") as tmp:
+        store = PredictionStore(Path(tmp) / "predictions.u8", size)
+        test = score_test_split(backend, paths.split, size, mean_image, store, config.batch_size)
+        predictions = store.read()
+        model_ssim = test.scores["model"].per_image("ssim")
+        picks = samples.pick_examples(model_ssim, config.sample_rows)
+        picked_names = {test.names[index] for _, index in picks}
+        full = full_resolution.score_full_resolution(
+            backend,
+            paths.raw,
+            test.names[: config.full_resolution_images],
+            params.fetch.safety.max_image_pixels,
+            config.batch_size,
+            keep=picked_names,
+        )
+        grid = _samples_grid(picks, test, predictions, model_ssim, full, paths, size)
+        fid_results = _fid(test, predictions, mean_image, paths, params) if config.fid else None
+    seconds = time.perf_counter() - started
+
+    report = build_report(test, full, params, picks, model_ssim, fid_results)
+    atomic.write_json(paths.eval_metrics, report)
+    samples.write_png(grid, paths.eval_samples)
+    _log_summary(report, seconds, config.inference_mode)
+    log_to_training_run(paths, report, [paths.eval_metrics, paths.eval_samples])
+
+
+# ---------------------------------------------------------------- samples and FID
+
+
+def _samples_grid(
+    picks, test: TestScores, predictions, ssim, full, paths: ProjectPaths, size: int
+) -> np.ndarray:
+    """Rows at the originals' size (line-faithful, stretched) when they were scored, else model-size rows."""
+    chosen = {
+        index: pair
+        for index, pair in enumerate(test_pairs(paths.split, size))
+        if index in {i for _, i in picks}
+    }
+    full_rows, small_rows = [], []
+    for rank, index in picks:
+        name = test.names[index]
+        short = name if len(name) <= NAME_CHARS else "..." + name[-(NAME_CHARS - 3) :]
+        label = f"{samples.rank_label(rank, len(test.names))}\nSSIM {ssim[index]:.3f}\n{short}"
+        pair = chosen[index]
+        small_rows.append(samples.SampleRow(label, (pair.sketch, pair.colour, np.array(predictions[index]))))
+        if name in full.pictures:
+            picture = full.pictures[name]
+            full_rows.append(
+                samples.SampleRow(
+                    label,
+                    (picture["sketch"], picture["truth"], picture["line_faithful"], picture["stretched"]),
+                )
+            )
+    if full_rows and len(full_rows) == len(small_rows):
+        return samples.render_grid(full_rows, samples.FULL_RESOLUTION_TITLES)
+    return samples.render_grid(small_rows)
+
+
+def _fid(test: TestScores, predictions, mean_image, paths: ProjectPaths, params: Params) -> dict:
+    """FID of the model and of both baselines, each against the test split's ground truth."""
+    config, size = params.evaluate, params.data.image_size
+    limit = min(config.fid_max_images, len(predictions))
+
+    def pairs():
+        return batched(test_pairs(paths.split, size, limit), config.batch_size)
+
+    def targets():
+        return (np.stack([p.colour for p in batch]) for batch in pairs())
+
+    def model():
+        return (np.array(predictions[i : i + config.batch_size]) for i in range(0, limit, config.batch_size))
+
+    def sketch():
+        return (np.stack([p.sketch for p in batch]) for batch in pairs())
+
+    def mean_colour():
+        return (baselines.mean_colour_baseline(mean_image, len(batch)) for batch in pairs())
+
+    outputs = {"model": model, "baseline_sketch": sketch, "baseline_mean_colour": mean_colour}
+    return fid.compute_fid(targets, outputs)
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def build_report(test: TestScores, full, params: Params, picks, ssim, fid_results) -> dict:
+    report: dict = {name: summaries_to_dict(test.scores[name].summaries()) for name in SCORED}
+    report.update(
+        test_images=test.scores["model"].count,
+        fill_images=test.scores["model"].scored_images("fill_delta_e"),
+        inference_mode=params.evaluate.inference_mode,
+        image_size=params.data.image_size,
+        psnr_cap_db=PSNR_CAP_DB,
+        full_resolution=full.to_dict(),
+        samples=[
+            {
+                "rank": rank + 1,
+                "label": samples.rank_label(rank, len(test.names)),
+                "name": test.names[index],
+                "ssim": float(ssim[index]),
+            }
+            for rank, index in picks
+        ],
+        skipped_shards=test.skipped,
+    )
+    if fid_results:
+        report["fid"] = {name: result.to_dict() for name, result in fid_results.items()}
+    return report
+
+
+def scalar_metrics(report: dict) -> dict[str, float]:
+    """Flat ``eval_<scored>_<metric>_<stat>`` (and ``eval_full_...``) scalars for MLflow."""
+    flat = {}
+    for name in SCORED:
+        for metric, stats in report[name].items():
+            for stat, value in stats.items():
+                flat[f"eval_{name}_{metric}_{stat}"] = float(value)
+    full = report["full_resolution"]
+    for name in full_resolution.OUTPUTS:
+        for metric, stats in full[name].items():
+            for stat, value in stats.items():
+                flat[f"eval_full_{name}_{metric}_{stat}"] = float(value)
+    flat["eval_test_images"] = float(report["test_images"])
+    flat["eval_full_images"] = float(full["images"])
+    for name, result in report.get("fid", {}).items():
+        flat[f"eval_{name}_fid"] = float(result["score"])
+    return flat
+
+
+def _log_summary(report: dict, seconds: float, mode: str) -> None:
+    log.info(
+        "evaluated %d test images in %.1f s (%s mode); model | sketch | mean colour:",
+        report["test_images"],
+        seconds,
+        mode,
+    )
+    for metric in METRIC_NAMES:
+        means = [report[name].get(metric, {}).get("mean", float("nan")) for name in SCORED]
+        log.info("  %-12s %8.3f | %8.3f | %8.3f", metric, *means)
+    full = report["full_resolution"]
+    if full["images"]:
+        log.info(
+            "at full resolution (%s, %d images); line-faithful | stretched | sketch:",
+            ", ".join(full["sizes"]),
+            full["images"],
+        )
+        for metric in full_resolution.METRICS:
+            means = [full[name].get(metric, {}).get("mean", float("nan")) for name in full_resolution.OUTPUTS]
+            log.info("  %-12s %8.3f | %8.3f | %8.3f", metric, *means)
+
+
+def log_to_training_run(paths: ProjectPaths, report: dict, files: list[Path]) -> None:
+    link = TrainingRunLink.open(paths)
+    if link is None:
+        return
+    link.log_metrics(scalar_metrics(report))
+    tags = {"eval.inference_mode": report["inference_mode"], "eval.test_images": report["test_images"]}
+    for name, result in report.get("fid", {}).items():
+        tags.update({f"eval.fid.{name}.{key}": value for key, value in result.items()})
+    link.set_run_tags(tags)
+    for path in files:
+        link.log_artifact(path, ARTIFACT_FOLDER)
