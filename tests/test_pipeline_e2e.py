@@ -4,14 +4,23 @@ Nothing is mocked: DVC runs the six stage scripts, TensorFlow trains, MLflow
 writes a sqlite store inside the disposable project copy.
 """
 
+import base64
 import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
 
+import numpy as np
 import pytest
 from mlflow import MlflowClient
 
 from sketch2color.data.shards import find_shards, iterate_pairs
 
-from pipeline_repo import make_pipeline_repo
+from pipeline_repo import VENV_BIN, make_pipeline_repo
 
 pytestmark = pytest.mark.slow
 
@@ -69,6 +78,92 @@ def test_first_repro_runs_every_stage_and_writes_every_output(reproduced):
     assert "eval_model_ssim_mean" in run.data.metrics
     versions = client.search_model_versions("name='sketch2color-generator'")
     assert [v.run_id for v in versions] == [run.info.run_id]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _invoke(port: int, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/invocations",
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_registered_model_serves_line_faithful_pictures(reproduced, tmp_path):
+    """A real `mlflow models serve` of the registered version on a loopback port: a picture in, one out."""
+    from sketch2color.image_io import decode_rgb, encode_rgb
+    from sketch2color.inference.backends import KerasBackend
+    from sketch2color.inference.colorizer import colour_sketches
+
+    repo, _ = reproduced
+    sketch = np.full((60, 90, 3), 255, np.uint8)  # not square, not the model's size
+    sketch[10:13, 5:85] = sketch[40:43, 5:85] = sketch[10:43, 44:47] = 0
+    port = _free_port()
+    log = open(tmp_path / "serve.log", "w")
+    server = subprocess.Popen(
+        [
+            str(VENV_BIN / "mlflow"),
+            "models",
+            "serve",
+            "-m",
+            "models:/sketch2color-generator/latest",
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        cwd=repo.root,
+        env=repo.env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, (
+                    tmp_path / "serve.log"
+                ).read_text()
+                time.sleep(1)
+        image = base64.b64encode(encode_rgb(sketch, ".png")).decode()
+        status, answer = _invoke(port, {"dataframe_split": {"columns": ["image"], "data": [[image]]}})
+        assert status == 200, answer
+        served = decode_rgb(base64.b64decode(answer["predictions"][0]["image"]))
+        status, answer = _invoke(port, {"inputs": {"image": [image]}, "params": {"output": "raw"}})
+        assert status == 200, answer
+        served_raw = decode_rgb(base64.b64decode(answer["predictions"][0]["image"]))
+        status, answer = _invoke(port, {"inputs": {"image": ["not a picture"]}})
+        assert status == 400 and "row 0" in answer["message"], answer
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        log.close()
+
+    assert served.shape == served_raw.shape == sketch.shape  # the sketch's own size
+    lines = sketch.min(axis=-1) == 0
+    assert (served[lines] == 0).all() and not (served_raw[lines] == 0).all()
+    # The colours are those colorize paints with the same model, through the same layer.
+    local = colour_sketches(KerasBackend(repo.root / "models" / "generator.keras", "eval"), [sketch])[0]
+    assert np.abs(served.astype(int) - local.picture("line_faithful").astype(int)).max() <= 1
+    assert np.abs(served_raw.astype(int) - local.picture("raw").astype(int)).max() <= 1
 
 
 def test_second_repro_does_nothing(reproduced):

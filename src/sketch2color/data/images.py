@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
@@ -31,8 +32,8 @@ def is_image_name(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
-def load_rgb(path: Path, max_pixels: int) -> np.ndarray:
-    """Decode any supported file into an HxWx3 uint8 RGB array.
+def load_rgb(path: Path | BinaryIO, max_pixels: int) -> np.ndarray:
+    """Decode any supported file (a path, or bytes in a file object) into an HxWx3 uint8 RGB array.
 
     The pixel count is checked from the header before any pixel is decoded,
     so a tiny file that claims a huge canvas costs nothing. Transparency is

@@ -80,7 +80,7 @@ def _read_strictly(paths: Sequence[Path], what: str) -> Iterator[Pair]:
 
 
 def _read_leniently(
-    paths: Sequence[Path], skipped: list[dict], label: Callable[[Path], str]
+    paths: Sequence[Path], skipped: list[dict], label: Callable[[Path], str], warn: bool = True
 ) -> Iterator[Pair]:
     errors = _read_errors()
     for path in paths:
@@ -93,9 +93,10 @@ def _read_leniently(
         except errors as exc:
             reason = damage_reason(exc)
         if reason is not None:
-            log.warning(
-                "skipping the rest of %s after %d records: %s; %s", path, read, reason, rewrite_hint(path)
-            )
+            if warn:
+                log.warning(
+                    "skipping the rest of %s after %d records: %s; %s", path, read, reason, rewrite_hint(path)
+                )
             skipped.append({"path": label(path), "records_kept": read, "reason": reason})
 
 
@@ -120,15 +121,18 @@ def count_records(paths: Sequence[Path], what: str) -> int:
         raise shard_read_error(paths, exc, what) from None
 
 
-def read_split(folder: Path, split: str, image_size: int, skipped: list[dict]) -> Iterator[Pair]:
+def read_split(
+    folder: Path, split: str, image_size: int, skipped: list[dict], warn: bool = True
+) -> Iterator[Pair]:
     """The pairs of one split of ``data/split``, leniently, each checked to be ``image_size``.
 
     Records of another size mean data/split is stale (written at another
     ``data.image_size``): that is fatal, with a message saying what to rerun.
-    Damaged shards are named by file name in ``skipped``.
+    Damaged shards are named by file name in ``skipped``; ``warn=False`` for
+    a second pass over shards whose damage the first one already reported.
     """
     for path in find_shards(folder, split):
-        for pair in _read_leniently([path], skipped, label=_file_name):
+        for pair in _read_leniently([path], skipped, label=_file_name, warn=warn):
             if pair.sketch.shape != (image_size, image_size, 3):
                 raise DataError(
                     f"{path}: records are {pair.sketch.shape[0]} px but data.image_size is "

@@ -89,10 +89,11 @@ def _samples_grid(
     picks, test: TestScores, predictions, ssim, full, paths: ProjectPaths, size: int
 ) -> np.ndarray:
     """Rows at the originals' size (line-faithful, stretched) when they were scored, else model-size rows."""
+    wanted = {index for _, index in picks}
     chosen = {
         index: pair
-        for index, pair in enumerate(test_pairs(paths.split, size))
-        if index in {i for _, i in picks}
+        for index, pair in enumerate(test_pairs(paths.split, size, max(wanted) + 1))
+        if index in wanted
     }
     full_rows, small_rows = [], []
     for rank, index in picks:

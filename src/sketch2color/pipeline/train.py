@@ -59,7 +59,9 @@ def run(params: Params, paths: ProjectPaths, hooks: FaultHooks = NO_FAULTS) -> N
         plan.store.record_run_id(run.run_id)
         outcome = run_training(plan, run, hooks)
         save_generator(outcome.generator, paths.generator)
-        run.log_generator(outcome.generator, outcome.example_sketch)
+        run.log_generator(
+            outcome.generator, outcome.example_sketch, paths.generator, params.evaluate.inference_mode
+        )
         plan.store.mark_completed()
     log.info(
         "train: %d steps in %.1f s (%s images/s); generator saved to %s",

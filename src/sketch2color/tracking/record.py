@@ -37,6 +37,8 @@ class RunRecord:
     registered_model_name: str | None = None
     registered_model_version: int | None = None
     logged_model_uri: str | None = None
+    """The registered colorizer (pyfunc); ``keras_model_uri`` is the bare network."""
+    keras_model_uri: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

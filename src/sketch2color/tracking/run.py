@@ -40,7 +40,7 @@ from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 
 from sketch2color import atomic
-from sketch2color.config import Params
+from sketch2color.config import InferenceMode, Params
 from sketch2color.paths import ProjectPaths
 from sketch2color.tracking.identity import default_run_name, git_commit, params_hash
 from sketch2color.tracking.lookup import active_run_id, find_run
@@ -304,13 +304,16 @@ class TrainingRun:
             lambda: self._not_logged.add_image(key, int(step)),
         )
 
-    def log_generator(self, generator: keras.Model, example_sketch: np.ndarray) -> int | None:
-        """Log the generator with a signature and register a new model version.
+    def log_generator(
+        self, generator: keras.Model, example_sketch: np.ndarray, generator_file: Path, mode: InferenceMode
+    ) -> int | None:
+        """Log the generator (Keras) and the colorizer (pyfunc) and register a new model version.
 
         ``example_sketch`` is one model input (HxWx3 or 1xHxWx3, in the
-        model's [-1, 1] range); the signature is inferred from it and the
-        generator's prediction on it. Returns the new version, or None when
-        the store failed (warned, counted).
+        model's [-1, 1] range); the Keras signature is inferred from it and the
+        generator's prediction on it. ``generator_file`` is the saved
+        ``.keras`` the colorizer carries, run in inference ``mode``. Returns
+        the new version, or None when the store failed (warned, counted).
         """
         signature = generator_signature(generator, example_sketch)
         name = self._record.registered_model_name
@@ -318,16 +321,19 @@ class TrainingRun:
 
         def log_to_this_run() -> tuple[str, int]:
             self._ensure_active()
-            return log_and_register(generator, signature, name, self.tracking_uri)
+            return log_and_register(generator, signature, generator_file, mode, name, self.tracking_uri)
 
         outcome = self._attempt(
             log_to_this_run, what, lambda: self._not_logged.other.append(what), retry=False
         )
         if outcome is None:
             return None
-        model_uri, version = outcome
+        model_uri, keras_uri, version = outcome
         self._record = dataclasses.replace(
-            self._record, registered_model_version=version, logged_model_uri=model_uri
+            self._record,
+            registered_model_version=version,
+            logged_model_uri=model_uri,
+            keras_model_uri=keras_uri,
         )
         self._write_record()
         log.info("MLflow: generator registered as '%s' version %d", name, version)

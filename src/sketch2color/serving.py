@@ -1,0 +1,145 @@
+"""The registered MLflow model: a picture in, a coloured picture out, so that ``mlflow models serve`` colours.
+
+The train stage logs the generator twice: the Keras flavour (the network
+itself, for users who want it) and this pyfunc, which it registers. The
+pyfunc carries the Keras generator as an artifact and this package as its
+code, and colours through the inference layer, exactly as ``colorize``:
+
+* input: a DataFrame (or the ``inputs`` of a JSON request) with an ``image``
+  column of base64 PNG or JPEG sketches of any size;
+* params: ``output`` is ``line_faithful`` (the default) or ``raw``;
+* output: a DataFrame whose ``image`` column holds each coloured picture, at
+  its sketch's size, as base64 PNG.
+
+Serve it with ``mlflow models serve -m models:/sketch2color-generator/latest
+--env-manager local``; a sketch that cannot be decoded is a 400 answer that
+names its row.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from mlflow.exceptions import MlflowException
+from mlflow.pyfunc import PythonModel
+
+from sketch2color.config import InferenceMode
+from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
+
+ARTIFACT_NAME = "colorizer"
+IMAGE_COLUMN = "image"
+GENERATOR_ARTIFACT = "generator"
+OUTPUT_PARAM = "output"
+MAX_IMAGE_PIXELS = 40_000_000
+"""Served sketches are untrusted: the pipeline's own default decompression-bomb limit applies."""
+
+
+class ServingError(MlflowException):
+    """A request the model cannot colour; MLflow answers it with a 400 and this message."""
+
+    def __init__(self, message: str) -> None:
+        from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+        super().__init__(message, error_code=INVALID_PARAMETER_VALUE)
+
+
+def encode_png(image: np.ndarray) -> str:
+    from sketch2color.image_io import encode_rgb
+
+    return base64.b64encode(encode_rgb(image, ".png")).decode("ascii")
+
+
+def decode_image(text: str, row: int) -> np.ndarray:
+    """A base64 PNG or JPEG into RGB, through the pipeline's decoder for untrusted files."""
+    from sketch2color.data.images import BadImage, load_rgb
+
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise ServingError(f"row {row}: '{IMAGE_COLUMN}' is not base64 text") from None
+    try:
+        return load_rgb(io.BytesIO(data), MAX_IMAGE_PIXELS)
+    except BadImage as exc:
+        raise ServingError(f"row {row}: '{IMAGE_COLUMN}' is not a usable PNG or JPEG: {exc}") from None
+
+
+def image_column(model_input: Any) -> list[str]:
+    """The base64 images of a request, whichever shape MLflow hands them over in."""
+    if hasattr(model_input, "columns"):  # a pandas DataFrame
+        if IMAGE_COLUMN not in model_input.columns:
+            raise ServingError(
+                f"the request has no '{IMAGE_COLUMN}' column (columns: {list(model_input.columns)})"
+            )
+        return [str(value) for value in model_input[IMAGE_COLUMN].tolist()]
+    if isinstance(model_input, dict):
+        values = model_input.get(IMAGE_COLUMN)
+        if values is None:
+            raise ServingError(f"the request has no '{IMAGE_COLUMN}' field")
+        return [str(v) for v in np.atleast_1d(values).tolist()]
+    return [str(v) for v in np.atleast_1d(model_input).tolist()]
+
+
+class SketchColorizer(PythonModel):
+    """The pyfunc MLflow loads and serves."""
+
+    def load_context(self, context) -> None:
+        from sketch2color.inference.backends import KerasBackend
+
+        config = context.model_config or {}
+        mode: InferenceMode = config.get("inference_mode", "eval")
+        self.backend = KerasBackend(Path(context.artifacts[GENERATOR_ARTIFACT]), mode)
+
+    def predict(self, context, model_input, params: dict[str, Any] | None = None):
+        import pandas as pd
+
+        from sketch2color.inference.colorizer import colour_sketches
+
+        output = (params or {}).get(OUTPUT_PARAM) or DEFAULT_OUTPUT
+        if output not in OUTPUT_MODES:
+            raise ServingError(
+                f"params.{OUTPUT_PARAM} is {output!r}; expected one of {', '.join(OUTPUT_MODES)}"
+            )
+        sketches = [decode_image(text, row) for row, text in enumerate(image_column(model_input))]
+        coloured = colour_sketches(self.backend, sketches) if sketches else []
+        return pd.DataFrame({IMAGE_COLUMN: [encode_png(answer.picture(output)) for answer in coloured]})
+
+
+def signature():
+    """Strings in and out (base64 pictures), and the output mode as a param."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
+
+    return ModelSignature(
+        inputs=Schema([ColSpec("string", IMAGE_COLUMN)]),
+        outputs=Schema([ColSpec("string", IMAGE_COLUMN)]),
+        params=ParamSchema([ParamSpec(OUTPUT_PARAM, "string", DEFAULT_OUTPUT)]),
+    )
+
+
+def log_colorizer(generator_file: Path, mode: InferenceMode, pip_requirements: list[str]):
+    """Log the pyfunc to MLflow's active run, as code (no pickle); its ModelInfo."""
+    import warnings
+
+    import mlflow.pyfunc
+
+    import sketch2color
+
+    package = Path(sketch2color.__file__).parent
+    with warnings.catch_warnings():
+        # MLflow suggests type hints on predict for its own input validation; the signature
+        # below already says what the model takes.
+        warnings.filterwarnings("ignore", message=".*type hints.*", category=UserWarning)
+        return mlflow.pyfunc.log_model(
+            name=ARTIFACT_NAME,
+            python_model=str(package / "serving_entry.py"),
+            artifacts={GENERATOR_ARTIFACT: str(generator_file)},
+            code_paths=[str(package)],
+            signature=signature(),
+            model_config={"inference_mode": mode},
+            pip_requirements=pip_requirements,
+        )
