@@ -5,6 +5,7 @@ Everything is read back with MlflowClient, the way the MLflow UI sees it.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -18,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -26,7 +28,11 @@ import mlflow
 from mlflow import MlflowClient
 
 from sketch2color.config import Params, params_from_dict
+from sketch2color.image_io import decode_rgb
+from sketch2color.inference.backends import KerasBackend
+from sketch2color.inference.colorizer import colour_sketches
 from sketch2color.paths import ProjectPaths
+from sketch2color.serving import encode_png
 from sketch2color.tracking import (
     RunRecord,
     TrackingUnavailable,
@@ -144,6 +150,8 @@ def test_env_uri_wins_and_relative_sqlite_is_anchored_at_the_root(paths):
 def test_run_logs_everything_and_registers_one_version_per_training(sqlite_store, paths, tmp_path):
     params = make_params()
     generator = tiny_generator()
+    generator_file = tmp_path / "generator.keras"
+    generator.save(generator_file)
     example = np.random.default_rng(0).uniform(-1, 1, (32, 32, 3)).astype(np.float32)
     os.environ["DVC_EXP_NAME"] = "exp-alpha"
 
@@ -152,7 +160,7 @@ def test_run_logs_everything_and_registers_one_version_per_training(sqlite_store
     run.log_metrics({"g_total": 2.0, "d_loss": 0.6}, step=20)
     run.log_image("validation", picture(1), step=1)
     run.log_image("validation", picture(2), step=2)
-    version = run.log_generator(generator, example)
+    version = run.log_generator(generator, example, generator_file, "eval")
     run.finish()
 
     client = MlflowClient(sqlite_store)
@@ -187,10 +195,17 @@ def test_run_logs_everything_and_registers_one_version_per_training(sqlite_store
     assert version == 1
     model_version = client.get_model_version(MODEL_NAME, "1")
     assert model_version.run_id == run.run_id
-    reloaded = mlflow.keras.load_model(f"models:/{MODEL_NAME}/1")
-    np.testing.assert_allclose(reloaded(example[None]).numpy(), generator(example[None]).numpy(), atol=1e-6)
-
     record = json.loads(paths.run_record.read_text())
+    # The Keras flavour is the network itself ...
+    reloaded = mlflow.keras.load_model(record["keras_model_uri"])
+    np.testing.assert_allclose(reloaded(example[None]).numpy(), generator(example[None]).numpy(), atol=1e-6)
+    # ... and the registered version is the colorizer: a picture in, a picture of its size out.
+    colorizer = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/1")
+    sketch = np.full((20, 45, 3), 255, np.uint8)
+    out = colorizer.predict(pd.DataFrame({"image": [encode_png(sketch)]}), params={"output": "raw"})
+    expected = colour_sketches(KerasBackend(generator_file, "eval"), [sketch])[0].picture("raw")
+    assert np.array_equal(decode_rgb(base64.b64decode(out["image"][0])), expected)
+
     assert record["run_id"] == run.run_id
     assert record["experiment_id"] == stored.info.experiment_id
     assert record["experiment_name"] == EXPERIMENT
@@ -204,7 +219,7 @@ def test_run_logs_everything_and_registers_one_version_per_training(sqlite_store
     os.environ["DVC_EXP_NAME"] = "exp-beta"
     second = TrainingRun.start(params, paths, resume_run_id=None)
     assert second.run_id != run.run_id
-    assert second.log_generator(generator, example) == 2
+    assert second.log_generator(generator, example, generator_file, "eval") == 2
     second.finish()
     assert client.get_model_version(MODEL_NAME, "2").run_id == second.run_id
     assert client.get_run(second.run_id).info.run_name == "exp-beta"
@@ -410,7 +425,9 @@ def mlflow_server(tmp_path):
         log_file.close()
 
 
-def test_server_that_goes_away_mid_run_costs_warnings_not_the_training(mlflow_server, paths, caplog):
+def test_server_that_goes_away_mid_run_costs_warnings_not_the_training(
+    mlflow_server, paths, caplog, tmp_path
+):
     url, server_db, stop = mlflow_server
     os.environ["MLFLOW_TRACKING_URI"] = url
     run = TrainingRun.start(make_params(), paths, resume_run_id=None)
@@ -423,7 +440,11 @@ def test_server_that_goes_away_mid_run_costs_warnings_not_the_training(mlflow_se
     run.log_metrics({"g_total": 0.5}, step=1)  # fails: warns, pauses
     run.log_metrics({"g_total": 0.4}, step=2)  # paused: dropped at once
     run.log_image("validation", picture(4), step=1)
-    assert run.log_generator(tiny_generator(), np.zeros((32, 32, 3), np.float32)) is None
+    generator_file = tmp_path / "generator.keras"
+    tiny_generator().save(generator_file)
+    assert (
+        run.log_generator(tiny_generator(), np.zeros((32, 32, 3), np.float32), generator_file, "eval") is None
+    )
     run.finish()
 
     assert run.dropped >= 4

@@ -21,6 +21,8 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,8 @@ from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
 ARTIFACT_NAME = "colorizer"
 IMAGE_COLUMN = "image"
 GENERATOR_ARTIFACT = "generator"
+SETTINGS_ARTIFACT = "settings"
+"""A small JSON artifact (the inference mode); MLflow would log a model_config as run params too."""
 OUTPUT_PARAM = "output"
 MAX_IMAGE_PIXELS = 40_000_000
 """Served sketches are untrusted: the pipeline's own default decompression-bomb limit applies."""
@@ -90,8 +94,8 @@ class SketchColorizer(PythonModel):
     def load_context(self, context) -> None:
         from sketch2color.inference.backends import KerasBackend
 
-        config = context.model_config or {}
-        mode: InferenceMode = config.get("inference_mode", "eval")
+        settings = json.loads(Path(context.artifacts[SETTINGS_ARTIFACT]).read_text(encoding="utf-8"))
+        mode: InferenceMode = settings.get("inference_mode", "eval")
         self.backend = KerasBackend(Path(context.artifacts[GENERATOR_ARTIFACT]), mode)
 
     def predict(self, context, model_input, params: dict[str, Any] | None = None):
@@ -130,16 +134,17 @@ def log_colorizer(generator_file: Path, mode: InferenceMode, pip_requirements: l
     import sketch2color
 
     package = Path(sketch2color.__file__).parent
-    with warnings.catch_warnings():
+    with tempfile.TemporaryDirectory(prefix="sketch2color-colorizer-") as tmp, warnings.catch_warnings():
+        settings = Path(tmp) / "settings.json"
+        settings.write_text(json.dumps({"inference_mode": mode}), encoding="utf-8")
         # MLflow suggests type hints on predict for its own input validation; the signature
         # below already says what the model takes.
         warnings.filterwarnings("ignore", message=".*type hints.*", category=UserWarning)
         return mlflow.pyfunc.log_model(
             name=ARTIFACT_NAME,
             python_model=str(package / "serving_entry.py"),
-            artifacts={GENERATOR_ARTIFACT: str(generator_file)},
+            artifacts={GENERATOR_ARTIFACT: str(generator_file), SETTINGS_ARTIFACT: str(settings)},
             code_paths=[str(package)],
             signature=signature(),
-            model_config={"inference_mode": mode},
             pip_requirements=pip_requirements,
         )
