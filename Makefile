@@ -4,7 +4,20 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# TensorFlow's CPU build by default; `make install GPU=1` installs its CUDA build instead
+# (never both: tensorflow-cpu and tensorflow write the same module). The choice sticks to the
+# venv, so later targets keep the CUDA build without GPU=1; GPU=0 goes back to the CPU build.
+ifeq ($(GPU),1)
+TF_BUILD := gpu
+else ifeq ($(GPU),0)
+TF_BUILD := cpu
+else
+TF_BUILD := $(if $(wildcard $(VENV)/.installed-gpu),gpu,cpu)
+endif
+OTHER_TF := $(if $(filter gpu,$(TF_BUILD)),tensorflow-cpu,tensorflow)
+# Packages that write the same module as one the project installs: removed from an older venv first.
+CLASHING := $(OTHER_TF) opencv-python-headless opencv-python
+STAMP := $(VENV)/.installed-$(TF_BUILD)
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export PYTHONDONTWRITEBYTECODE := 1
@@ -17,7 +30,11 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,openmoji]'
+	for package in $(CLASHING); do \
+	  if $(BIN)/python -m pip show --quiet $$package 2>/dev/null; then \
+	    $(BIN)/python -m pip uninstall --quiet --yes $$package; fi; done
+	$(BIN)/python -m pip install --quiet -e '.[$(TF_BUILD),test,openmoji]'
+	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 ## Run the whole pipeline on the embedded default data.

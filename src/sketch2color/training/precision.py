@@ -27,6 +27,7 @@ non-finite steps), at the cost of one pass over the gradients.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from sketch2color.config import MixedPrecision
@@ -37,18 +38,26 @@ BFLOAT16_POLICY = "mixed_bfloat16"
 NATIVE_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
-def cpu_has_native_bfloat16() -> bool:
-    """True on x86 CPUs that advertise bfloat16 dot products (Linux /proc/cpuinfo)."""
-    cpuinfo = Path("/proc/cpuinfo")
+def cpu_flags() -> frozenset[str]:
+    """The CPU feature flags Linux reports in /proc/cpuinfo (empty elsewhere)."""
     try:
-        text = cpuinfo.read_text(errors="replace")
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
     except OSError:
-        return False
+        return frozenset()
     for line in text.splitlines():
         if line.startswith("flags"):
-            flags = set(line.partition(":")[2].split())
-            return any(flag in flags for flag in NATIVE_BFLOAT16_FLAGS)
-    return False
+            return frozenset(line.partition(":")[2].split())
+    return frozenset()
+
+
+def native_bfloat16(flags: Iterable[str]) -> bool:
+    """Whether CPU ``flags`` include bfloat16 dot products (AVX512_BF16 or AMX)."""
+    return any(flag in NATIVE_BFLOAT16_FLAGS for flag in flags)
+
+
+def cpu_has_native_bfloat16() -> bool:
+    """True on x86 CPUs that advertise bfloat16 dot products."""
+    return native_bfloat16(cpu_flags())
 
 
 def mixed_policy() -> str:
@@ -71,8 +80,13 @@ def hardware_computes_16bit() -> bool:
 
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
-        return all(_compute_capability(gpu) >= TENSOR_CORE_COMPUTE_CAPABILITY for gpu in gpus)
+        return have_tensor_cores([_compute_capability(gpu) for gpu in gpus])
     return cpu_has_native_bfloat16()
+
+
+def have_tensor_cores(capabilities: Iterable[tuple[int, int]]) -> bool:
+    """Whether every GPU of these compute capabilities has tensor cores (Volta, 7.0, and later)."""
+    return all(tuple(capability) >= TENSOR_CORE_COMPUTE_CAPABILITY for capability in capabilities)
 
 
 def _compute_capability(gpu) -> tuple[int, int]:
