@@ -17,10 +17,10 @@ import numpy as np
 def pair_image(index: int, height: int = 32) -> np.ndarray:
     """A Kaggle-format pair (colour left, sketch right) that encodes its index in its pixels."""
     rng = np.random.default_rng(index)
-    colour = np.full((height, height, 3), rng.integers(40, 220, size=3), np.uint8)
+    color = np.full((height, height, 3), rng.integers(40, 220, size=3), np.uint8)
     sketch = np.full((height, height, 3), 255, np.uint8)
     cv2.line(sketch, (2, index % height), (height - 3, height - 1 - index % height), (0, 0, 0), 1)
-    return np.concatenate([colour, sketch], axis=1)
+    return np.concatenate([color, sketch], axis=1)
 
 
 def write_pair_png(path: Path, index: int, height: int = 32) -> Path:

@@ -33,7 +33,7 @@ def line_art(seed: int, size: int = SIZE) -> np.ndarray:
     return image
 
 
-def coloured(seed: int, size: int = SIZE) -> np.ndarray:
+def colored(seed: int, size: int = SIZE) -> np.ndarray:
     """A colour image whose channels differ, so an RGB/BGR swap would show."""
     rng = np.random.default_rng(seed + 1000)
     image = np.zeros((size, size, 3), np.uint8)
@@ -46,11 +46,11 @@ def coloured(seed: int, size: int = SIZE) -> np.ndarray:
 
 def mirror_pairs(count: int) -> list[Pair]:
     """Pairs whose colour image IS the sketch: a shared transform keeps them equal."""
-    return [Pair(sketch=line_art(i), colour=line_art(i), name=f"mirror-{i}.png") for i in range(count)]
+    return [Pair(sketch=line_art(i), color=line_art(i), name=f"mirror-{i}.png") for i in range(count)]
 
 
-def colour_pairs(count: int) -> list[Pair]:
-    return [Pair(sketch=line_art(i), colour=coloured(i), name=f"pair-{i}.png") for i in range(count)]
+def color_pairs(count: int) -> list[Pair]:
+    return [Pair(sketch=line_art(i), color=colored(i), name=f"pair-{i}.png") for i in range(count)]
 
 
 def make_params(seed: int = 7, **augment_overrides) -> Params:
@@ -78,7 +78,7 @@ def shard_bytes(paths: ProjectPaths) -> list[bytes]:
 # ---------------------------------------------------------------- one transform, two images
 
 
-def test_the_same_transform_moves_sketch_and_colour(tmp_path):
+def test_the_same_transform_moves_sketch_and_color(tmp_path):
     paths = project_with(tmp_path, mirror_pairs(4))
     augment_stage(make_params(copies=3, noise_std=0.0), paths)
 
@@ -86,7 +86,7 @@ def test_the_same_transform_moves_sketch_and_colour(tmp_path):
     copies = [p for name, p in records.items() if "#aug" in name]
     assert len(copies) == 12
     for copy in copies:
-        np.testing.assert_array_equal(copy.sketch, copy.colour, err_msg=copy.name)
+        np.testing.assert_array_equal(copy.sketch, copy.color, err_msg=copy.name)
     moved = [c for c in copies if not np.array_equal(c.sketch, records[c.name.split("#")[0]].sketch)]
     assert len(moved) == len(copies), "every copy should be geometrically changed"
 
@@ -102,9 +102,9 @@ def test_noise_lands_on_the_sketch_only(tmp_path):
     for name, noisy_pair in noisy_records.items():
         quiet_pair = quiet_records[name]
         # Geometry is drawn before noise, so the colour target is the same byte for byte.
-        np.testing.assert_array_equal(noisy_pair.colour, quiet_pair.colour, err_msg=name)
+        np.testing.assert_array_equal(noisy_pair.color, quiet_pair.color, err_msg=name)
         if "#aug" in name:
-            assert not np.array_equal(noisy_pair.sketch, noisy_pair.colour), name
+            assert not np.array_equal(noisy_pair.sketch, noisy_pair.color), name
             difference = noisy_pair.sketch.astype(int) - quiet_pair.sketch.astype(int)
             assert 5 < np.abs(difference).mean() < 30, name  # std 20, partly clipped at white
             # Grey noise: the three channels of a grey sketch stay equal.
@@ -119,21 +119,21 @@ def test_noise_is_clipped_to_uint8():
     )
     black_and_white = np.zeros((SIZE, SIZE, 3), np.uint8)
     black_and_white[:, SIZE // 2 :] = 255
-    pair = Pair(sketch=black_and_white, colour=black_and_white.copy(), name="bw")
+    pair = Pair(sketch=black_and_white, color=black_and_white.copy(), name="bw")
     out = augment.augment_pair(pair, config, np.random.default_rng(0), "bw#aug1")
     assert out.sketch.dtype == np.uint8
     # Wrapping instead of clipping would put bright pixels in the black half and vice versa.
     left, right = out.sketch[:, : SIZE // 2].astype(int), out.sketch[:, SIZE // 2 :].astype(int)
     assert (left == 0).mean() > 0.4 and (right == 255).mean() > 0.4
     assert left.mean() < 60 and right.mean() > 195
-    np.testing.assert_array_equal(out.colour, black_and_white)
+    np.testing.assert_array_equal(out.color, black_and_white)
 
 
 # ---------------------------------------------------------------- geometry
 
 
 def test_zero_ranges_give_back_the_original(tmp_path):
-    paths = project_with(tmp_path, colour_pairs(3))
+    paths = project_with(tmp_path, color_pairs(3))
     zero = dict(
         rotation_degrees=0.0, shear_degrees=0.0, zoom=0.0, shift=0.0, horizontal_flip=False, noise_std=0.0
     )
@@ -143,20 +143,20 @@ def test_zero_ranges_give_back_the_original(tmp_path):
     for name, pair in records.items():
         original = records[name.split("#")[0]]
         np.testing.assert_array_equal(pair.sketch, original.sketch, err_msg=name)
-        np.testing.assert_array_equal(pair.colour, original.colour, err_msg=name)
+        np.testing.assert_array_equal(pair.color, original.color, err_msg=name)
 
 
 def test_flip_alone_mirrors_both_images_exactly():
     config = AugmentConfig(
         copies=12, rotation_degrees=0, shear_degrees=0, zoom=0, shift=0, horizontal_flip=True, noise_std=0
     )
-    pair = colour_pairs(1)[0]
+    pair = color_pairs(1)[0]
     flipped = 0
     for copy in augment.augmented_copies(pair, 0, config, seed=3):
-        if np.array_equal(copy.colour, pair.colour):
+        if np.array_equal(copy.color, pair.color):
             np.testing.assert_array_equal(copy.sketch, pair.sketch)
         else:
-            np.testing.assert_array_equal(copy.colour, pair.colour[:, ::-1])
+            np.testing.assert_array_equal(copy.color, pair.color[:, ::-1])
             np.testing.assert_array_equal(copy.sketch, pair.sketch[:, ::-1])
             flipped += 1
     assert 0 < flipped < 12, "a fair coin over 12 seeded copies gives both outcomes"
@@ -168,7 +168,7 @@ def test_a_shift_moves_content_by_that_many_pixels():
     )
     matrix = augment.affine_matrix(draw, SIZE)
     np.testing.assert_allclose(matrix, [[1, 0, 8], [0, 1, -4]], atol=1e-12)
-    image = coloured(0)
+    image = colored(0)
     moved = augment.warp(image, matrix)
     np.testing.assert_array_equal(moved[:-4, 8:], image[4:, :-8])
 
@@ -177,7 +177,7 @@ def test_a_shift_moves_content_by_that_many_pixels():
 
 
 def test_copies_names_counts_and_report(tmp_path):
-    pairs = colour_pairs(5)
+    pairs = color_pairs(5)
     paths = project_with(tmp_path, pairs, shards=3)
     augment_stage(make_params(copies=2, shards=3), paths)
 
@@ -198,14 +198,14 @@ def test_copies_names_counts_and_report(tmp_path):
 
 
 def test_zero_copies_keeps_just_the_originals(tmp_path):
-    pairs = colour_pairs(3)
+    pairs = color_pairs(3)
     paths = project_with(tmp_path, pairs)
     augment_stage(make_params(copies=0), paths)
     assert set(augmented_records(paths)) == {p.name for p in pairs}
 
 
 def test_a_smaller_shard_count_leaves_no_stale_shards(tmp_path):
-    paths = project_with(tmp_path, colour_pairs(3))
+    paths = project_with(tmp_path, color_pairs(3))
     augment_stage(make_params(shards=4), paths)
     augment_stage(make_params(shards=2), paths)
     assert [p.name for p in find_shards(paths.augmented, "train")] == [
@@ -221,7 +221,7 @@ def test_a_smaller_shard_count_leaves_no_stale_shards(tmp_path):
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     runs = {}
     for label, seed in (("a", 11), ("b", 11), ("c", 12)):
-        paths = project_with(tmp_path / label, colour_pairs(4))
+        paths = project_with(tmp_path / label, color_pairs(4))
         augment_stage(make_params(seed=seed), paths)
         runs[label] = (shard_bytes(paths), (paths.augment_preview).read_bytes())
     assert runs["a"] == runs["b"]
@@ -237,7 +237,7 @@ def test_records_are_canonically_serialized(tmp_path):
     """
     import tensorflow as tf
 
-    paths = project_with(tmp_path, colour_pairs(2))
+    paths = project_with(tmp_path, color_pairs(2))
     augment_stage(make_params(copies=1), paths)
     for shard in find_shards(paths.augmented, "train"):
         for record in tf.data.TFRecordDataset(str(shard)):
@@ -249,8 +249,8 @@ def test_records_are_canonically_serialized(tmp_path):
 # ---------------------------------------------------------------- preview
 
 
-def test_preview_grid_layout_and_colour_order(tmp_path):
-    pairs = colour_pairs(5)
+def test_preview_grid_layout_and_color_order(tmp_path):
+    pairs = color_pairs(5)
     paths = project_with(tmp_path, pairs, shards=1)
     augment_stage(make_params(copies=2, preview_pairs=3), paths)
 
@@ -262,13 +262,13 @@ def test_preview_grid_layout_and_colour_order(tmp_path):
     # Row 2 starts with pair 1's original sketch then its original colour, in RGB order.
     top = 1 * (SIZE + sep)
     np.testing.assert_array_equal(rgb[top : top + SIZE, :SIZE], pairs[1].sketch)
-    np.testing.assert_array_equal(rgb[top : top + SIZE, SIZE + sep : 2 * SIZE + sep], pairs[1].colour)
+    np.testing.assert_array_equal(rgb[top : top + SIZE, SIZE + sep : 2 * SIZE + sep], pairs[1].color)
     assert (rgb[:, SIZE : SIZE + sep] == 255).all(), "white separator between cells"
     assert (rgb[SIZE : SIZE + sep, :] == 255).all(), "white separator between rows"
 
 
 def test_preview_with_fewer_pairs_than_rows(tmp_path):
-    paths = project_with(tmp_path, colour_pairs(2), shards=1)
+    paths = project_with(tmp_path, color_pairs(2), shards=1)
     augment_stage(make_params(copies=1, preview_pairs=6), paths)
     image = cv2.imread(str(paths.metrics / "augment_preview.png"))
     assert image.shape[:2] == (2 * SIZE + augment.SEPARATOR_PX, 4 * SIZE + 3 * augment.SEPARATOR_PX)
@@ -291,7 +291,7 @@ def test_no_training_shards_is_a_data_error(tmp_path):
 
 
 def test_a_damaged_shard_is_reported_and_the_rest_kept(tmp_path):
-    paths = project_with(tmp_path, colour_pairs(4), shards=2)
+    paths = project_with(tmp_path, color_pairs(4), shards=2)
     damaged = find_shards(paths.split, "train")[1]
     damaged.write_bytes(damaged.read_bytes()[:-40])  # cut inside the last record
     augment_stage(make_params(copies=1), paths)

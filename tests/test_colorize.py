@@ -143,7 +143,7 @@ def test_odd_sizes_and_pixel_formats_come_back_at_their_own_size(tmp_path, model
     assert abs(int(read(out / "deep.png")[8, 14, 0]) - round(40000 / 257)) <= 2
 
 
-def test_one_file_to_a_named_output_in_true_colours(tmp_path, models):
+def test_one_file_to_a_named_output_in_true_colors(tmp_path, models):
     sketch = save_image(tmp_path / "sketch.jpg", marked_rgb(50, 70))
     target = tmp_path / "result" / "coloured.png"
 
@@ -186,7 +186,7 @@ def test_by_default_the_output_keeps_the_sketchs_own_lines_at_its_own_size(tmp_p
     assert (read(stretched)[lines] == RED).all()  # the raw output has lost the lines entirely
 
 
-def test_colour_stops_at_a_line_instead_of_bleeding_across_it():
+def test_color_stops_at_a_line_instead_of_bleeding_across_it():
     sketch = line_drawing(120, 120)
     # The model's colour at its own small size: red left of the stroke, blue right of it, the two
     # blended over the middle columns, as a small generator's colour blurs across a line.
@@ -204,7 +204,7 @@ def test_colour_stops_at_a_line_instead_of_bleeding_across_it():
     assert (plain[20:100, middle - 4, 2] > 60).any()  # which would have bled blue across
 
 
-def test_folder_with_bad_files_colours_the_good_ones_and_names_the_bad(tmp_path, models):
+def test_folder_with_bad_files_colors_the_good_ones_and_names_the_bad(tmp_path, models):
     inputs = tmp_path / "sketches"
     save_image(inputs / "a.png", marked_rgb(31, 47))
     save_image(inputs / "nested" / "b.png", marked_rgb(64, 20))
@@ -339,7 +339,7 @@ def test_random_bytes_are_not_a_model(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["savedmodel", "tflite"])
-def test_exported_formats_colour_like_the_keras_model(tmp_path, exports, kind):
+def test_exported_formats_color_like_the_keras_model(tmp_path, exports, kind):
     image = marked_rgb(27, 41)
     sketch = save_image(tmp_path / "s.png", image)
     backend = open_model(exports[kind])

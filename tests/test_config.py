@@ -98,8 +98,8 @@ def test_empty_file_means_all_defaults(tmp_path):
     "source, path, fragment",
     [
         ("kaggle_local", "/no/such/archive.zip", "nothing is at /no/such/archive.zip"),
-        ("colour_folder", "no/such/folder", "nothing is at"),
-        ("colour_folder", "params.yaml", "a folder of colour images"),
+        ("color_folder", "no/such/folder", "nothing is at"),
+        ("color_folder", "params.yaml", "a folder of colour images"),
     ],
 )
 def test_fetch_source_path_must_exist_when_fetch_runs(tmp_path, source, path, fragment):
@@ -112,6 +112,6 @@ def test_fetch_source_path_must_exist_when_fetch_runs(tmp_path, source, path, fr
 
 def test_fetch_source_path_resolves_relative_to_the_project(tmp_path):
     (tmp_path / "art").mkdir()
-    params = params_from_dict({"fetch": {"source": "colour_folder", "path": "art"}})
+    params = params_from_dict({"fetch": {"source": "color_folder", "path": "art"}})
     assert params.fetch.source_path(tmp_path) == tmp_path / "art"
     assert params_from_dict({}).fetch.source_path(tmp_path) is None

@@ -80,8 +80,8 @@ def inverting_generator():
 
     sketch = keras.Input((SIZE, SIZE, 3), name="sketch")
     x = keras.layers.Dropout(0.5)(sketch)
-    colour = keras.layers.Conv2D(3, 1, use_bias=False, name="invert")(x)
-    model = keras.Model(sketch, colour)
+    color = keras.layers.Conv2D(3, 1, use_bias=False, name="invert")(x)
+    model = keras.Model(sketch, color)
     model.get_layer("invert").set_weights([-np.eye(3, dtype=np.float32).reshape(1, 1, 3, 3)])
     return model
 
@@ -99,7 +99,7 @@ def write_raw_pairs(paths: ProjectPaths, pairs: list[Pair]) -> None:
     for pair in pairs:
         halves = [
             cv2.resize(image, (RAW_SIZE, RAW_SIZE), interpolation=cv2.INTER_NEAREST)
-            for image in (pair.colour, pair.sketch)
+            for image in (pair.color, pair.sketch)
         ]
         write_rgb(join_halves(*halves), paths.raw / pair.name)
 
@@ -132,7 +132,7 @@ def test_black_against_white_is_the_worst_case():
     assert metrics.ssim_per_image(black, white)[0] < 0.01
 
 
-def test_fill_colour_difference_looks_only_at_the_coloured_pixels():
+def test_fill_color_difference_looks_only_at_the_colored_pixels():
     sketch = np.full((1, SIZE, SIZE, 3), 255, np.uint8)
     sketch[0, :, :4] = 0  # a thick line down the left edge
     truth = np.full((1, SIZE, SIZE, 3), 255, np.uint8)
@@ -178,21 +178,21 @@ def test_summary_gives_the_spread():
 # ---------------------------------------------------------------- baselines and samples
 
 
-def test_mean_colour_image_is_the_per_pixel_training_mean(tmp_path):
+def test_mean_color_image_is_the_per_pixel_training_mean(tmp_path):
     write_shards(train_pairs(), tmp_path, "train", 2)
     from sketch2color.data.shards import find_shards
 
-    mean = baselines.mean_colour_image(find_shards(tmp_path, "train"), SIZE)
+    mean = baselines.mean_color_image(find_shards(tmp_path, "train"), SIZE)
     assert mean.dtype == np.uint8 and mean.shape == (SIZE, SIZE, 3)
     # (0+90+255)/3 = 115, (30*3)/3 = 30, (200+100+0)/3 = 100
     assert np.all(mean == np.array([115, 30, 100], np.uint8))
-    batch = baselines.mean_colour_baseline(mean, 4)
+    batch = baselines.mean_color_baseline(mean, 4)
     assert batch.shape == (4, SIZE, SIZE, 3) and np.all(batch[3] == mean)
 
 
-def test_mean_colour_image_needs_a_train_split(tmp_path):
+def test_mean_color_image_needs_a_train_split(tmp_path):
     with pytest.raises(DataError, match="train"):
-        baselines.mean_colour_image([], SIZE)
+        baselines.mean_color_image([], SIZE)
 
 
 def test_sketch_baseline_returns_the_sketch():
@@ -264,7 +264,7 @@ def evaluated(tmp_path_factory, mlflow_store):
 
 def test_eval_json_has_every_score_and_the_protocol(evaluated):
     _, report = evaluated
-    for scored in ("model", "baseline_sketch", "baseline_mean_colour"):
+    for scored in ("model", "baseline_sketch", "baseline_mean_color"):
         assert set(report[scored]) == {"ssim", "psnr", "l1", "fill_delta_e"}
         for stats in report[scored].values():
             assert set(stats) == {"mean", "std", "median", "p5", "p95"}
@@ -278,7 +278,7 @@ def test_eval_json_has_every_score_and_the_protocol(evaluated):
 def test_a_model_that_knows_the_answer_beats_both_baselines(evaluated):
     _, report = evaluated
     model = report["model"]
-    for baseline in ("baseline_sketch", "baseline_mean_colour"):
+    for baseline in ("baseline_sketch", "baseline_mean_color"):
         assert model["ssim"]["mean"] > report[baseline]["ssim"]["mean"] + 0.2
         assert model["l1"]["mean"] < report[baseline]["l1"]["mean"] / 2
         assert model["psnr"]["mean"] > report[baseline]["psnr"]["mean"]

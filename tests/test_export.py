@@ -133,7 +133,7 @@ def test_savedmodel_signature_is_uint8_in_and_out(exported):
     (out_spec,) = signature.structured_outputs.values()
     assert out_spec.dtype == tf.uint8 and out_spec.shape.as_list() == [None, SIZE, SIZE, 3]
     batch = sketches(3, seed=9)
-    output = signature(sketch=tf.constant(batch))["colour"].numpy()
+    output = signature(sketch=tf.constant(batch))["color"].numpy()
     assert output.dtype == np.uint8 and output.shape == batch.shape
 
 
@@ -141,12 +141,12 @@ def test_each_format_matches_the_keras_model(exported):
     paths, _ = exported
     folder = paths.models / "export"
     batch = sketches(4, seed=11)  # not the parity images the stage used
-    reference = KerasBackend(paths.models / "generator.keras", "eval").colour_batch(batch)
+    reference = KerasBackend(paths.models / "generator.keras", "eval").color_batch(batch)
     assert reference.std() > 5  # the tiny model does produce a varied image
     outputs = {
-        "savedmodel": open_model(folder / "savedmodel").colour_batch(batch),
-        "tflite_float32": open_model(folder / "generator_float32.tflite").colour_batch(batch),
-        "tflite_float16": open_model(folder / "generator_float16.tflite").colour_batch(batch),
+        "savedmodel": open_model(folder / "savedmodel").color_batch(batch),
+        "tflite_float32": open_model(folder / "generator_float32.tflite").color_batch(batch),
+        "tflite_float16": open_model(folder / "generator_float16.tflite").color_batch(batch),
     }
     limits = {"savedmodel": 2, "tflite_float32": 2, "tflite_float16": 8}
     for name, output in outputs.items():
@@ -154,7 +154,7 @@ def test_each_format_matches_the_keras_model(exported):
         assert output.shape == reference.shape and output.dtype == np.uint8, name
         assert diff.max() <= limits[name], name
     # a batch of one after a batch of four: the TFLite input is resized, not stuck
-    single = open_model(folder / "generator_float32.tflite").colour_batch(batch[:1])
+    single = open_model(folder / "generator_float32.tflite").color_batch(batch[:1])
     assert single.shape == (1, SIZE, SIZE, 3)
 
 
@@ -213,7 +213,7 @@ def test_train_dropout_mode_skips_tflite_and_keeps_dropout_in_the_savedmodel(tmp
     assert not (paths.models / "export" / "generator_float32.tflite").exists()
     signature = tf.saved_model.load(str(paths.models / "export" / "savedmodel")).signatures["serving_default"]
     batch = tf.constant(sketches(2, seed=5))
-    first, second = (signature(sketch=batch)["colour"].numpy() for _ in range(2))
+    first, second = (signature(sketch=batch)["color"].numpy() for _ in range(2))
     assert not np.array_equal(first, second)  # dropout draws anew on every call
 
 

@@ -299,10 +299,10 @@ def test_kaggle_api_with_credentials_but_no_command_says_so(tmp_path, no_kaggle_
     assert "credentials" not in str(err.value)
 
 
-# ---------------------------------------------------------------- colour_folder
+# ---------------------------------------------------------------- color_folder
 
 
-def colour_folder(root: Path) -> Path:
+def color_folder(root: Path) -> Path:
     """Tiny images in odd sizes and modes, plus hostile and useless files."""
     root.mkdir(parents=True)
     rng = np.random.default_rng(7)
@@ -331,11 +331,11 @@ def colour_folder(root: Path) -> Path:
     return root
 
 
-def test_colour_folder_writes_pairs_and_reports_bad_files(tmp_path):
-    source = colour_folder(tmp_path / "art")
+def test_color_folder_writes_pairs_and_reports_bad_files(tmp_path):
+    source = color_folder(tmp_path / "art")
     paths = project(tmp_path)
     params = params_for(
-        "colour_folder", path=str(source), sketch_method="xdog", safety={"max_image_pixels": 5000}
+        "color_folder", path=str(source), sketch_method="xdog", safety={"max_image_pixels": 5000}
     )
     report = fetch(params, paths)
 
@@ -353,9 +353,9 @@ def test_colour_folder_writes_pairs_and_reports_bad_files(tmp_path):
         with Image.open(paths.raw / name) as pair:
             assert pair.mode == "RGB" and pair.size == (1024, 512)
     pair = np.asarray(Image.open(paths.raw / "train/transparent.png"))
-    colour, sketch = pair[:, :512], pair[:, 512:]
-    assert colour[:150].min() == 255  # transparent part composited on white paper
-    assert tuple(colour[400, 256]) == (200, 0, 0)
+    color, sketch = pair[:, :512], pair[:, 512:]
+    assert color[:150].min() == 255  # transparent part composited on white paper
+    assert tuple(color[400, 256]) == (200, 0, 0)
     assert np.mean(sketch > 200) > 0.5 and sketch.min() < 100  # a line where the red starts
     grey = np.asarray(Image.open(paths.raw / "train/nested/deep16.png"))[256, 256]
     assert tuple(grey) == (128, 128, 128)  # 16-bit scaled down, not clipped to white
@@ -369,25 +369,25 @@ def test_colour_folder_writes_pairs_and_reports_bad_files(tmp_path):
     assert "not an image" in reasons["notes.txt"]
 
 
-def test_colour_folder_same_stem_twice_keeps_both(tmp_path):
+def test_color_folder_same_stem_twice_keeps_both(tmp_path):
     source = tmp_path / "art"
     source.mkdir()
     Image.new("RGB", (20, 20), "blue").save(source / "cat.png")
     Image.new("RGB", (20, 20), "green").save(source / "cat.jpg")
     paths = project(tmp_path)
-    fetch(params_for("colour_folder", path=str(source), sketch_method="adaptive"), paths)
+    fetch(params_for("color_folder", path=str(source), sketch_method="adaptive"), paths)
     assert files_under(paths.raw / "train") == {"cat.png", "cat_jpg.png"}
     pair = np.asarray(Image.open(paths.raw / "train" / "cat.png"))
     assert tuple(pair[10, 10]) == (0, 0, 255)  # cat.png kept its own name and content
 
 
-def test_colour_folder_output_is_deterministic(tmp_path):
+def test_color_folder_output_is_deterministic(tmp_path):
     source = tmp_path / "art"
     source.mkdir()
     rng = np.random.default_rng(3)
     Image.fromarray(rng.integers(0, 256, (40, 52, 3), dtype=np.uint8)).save(source / "a.png")
     Image.fromarray(rng.integers(0, 256, (37, 30, 3), dtype=np.uint8)).save(source / "b.jpg")
-    params = params_for("colour_folder", path=str(source))
+    params = params_for("color_folder", path=str(source))
     first, second = ProjectPaths(tmp_path / "first"), ProjectPaths(tmp_path / "second")
     fetch(params, first)
     fetch(params, second)
@@ -400,13 +400,13 @@ def test_colour_folder_output_is_deterministic(tmp_path):
         assert (first.raw / name).read_bytes() == (second.raw / name).read_bytes(), name
 
 
-def test_colour_folder_with_nothing_usable_names_the_folder(tmp_path):
+def test_color_folder_with_nothing_usable_names_the_folder(tmp_path):
     source = tmp_path / "art"
     source.mkdir()
     (source / "broken.jpg").write_bytes(b"\xff\xd8\xff not really")
     paths = project(tmp_path)
     with pytest.raises(DataError) as err:
-        fetch(params_for("colour_folder", path=str(source)), paths)
+        fetch(params_for("color_folder", path=str(source)), paths)
     assert str(source) in str(err.value) and "broken.jpg" in str(err.value)
     assert not paths.raw.exists()
 

@@ -63,7 +63,7 @@ def blue_sketch(path: Path) -> Path:
     return path
 
 
-def test_open_colourise_show_and_save_in_true_colours(window, screen, models, tmp_path):
+def test_open_colorise_show_and_save_in_true_colors(window, screen, models, tmp_path):
 
     app = window(models["red"])
     assert app.wait_until_idle(TIMEOUT_S), "the model did not load"
@@ -74,7 +74,7 @@ def test_open_colourise_show_and_save_in_true_colours(window, screen, models, tm
     shown = app.sketch_photo
     assert shown.get(5, shown.height() // 4) == BLUE  # the sketch on screen is not channel-swapped
 
-    app.colourise()
+    app.colorise()
     # Colouring happens in the worker; its result is only applied by the Tk loop.
     assert not app.idle.is_set() and app.result_photo is None
     assert app.wait_until_idle(TIMEOUT_S), "colourising did not finish"
@@ -111,7 +111,7 @@ def test_a_lambda_layer_model_is_refused_in_the_window(window, models, tmp_path)
     assert app.status.get() == app.last_error  # the user sees it in the status bar
 
     assert app.open_sketch(blue_sketch(tmp_path / "sketch.png"))
-    app.colourise()
+    app.colorise()
     assert app.wait_until_idle(TIMEOUT_S)
     assert app.result is None and "refused" in app.last_error
 

@@ -70,12 +70,12 @@ def test_decompression_bomb_is_refused_from_the_header(tmp_path):
         load_rgb(bomb, max_pixels=1_000_000)
 
 
-def test_split_halves_colour_left_sketch_right_any_width():
+def test_split_halves_color_left_sketch_right_any_width():
     pair = np.zeros((16, 33, 3), np.uint8)
     pair[:, :16] = 200
-    colour, sketch = split_halves(pair)
-    assert colour.shape == (16, 16, 3) and sketch.shape == (16, 17, 3)
-    assert (colour == 200).all() and (sketch == 0).all()
+    color, sketch = split_halves(pair)
+    assert color.shape == (16, 16, 3) and sketch.shape == (16, 17, 3)
+    assert (color == 200).all() and (sketch == 0).all()
     with pytest.raises(BadImage, match="too small"):
         split_halves(np.zeros((1, 1, 3), np.uint8))
 
@@ -88,9 +88,9 @@ def test_area_resize_keeps_thin_lines():
     assert small.min() < 255 - 20  # still visible; nearest-neighbour would drop it entirely
 
 
-def test_load_pair_returns_sketch_then_colour(tmp_path):
+def test_load_pair_returns_sketch_then_color(tmp_path):
     pair = np.concatenate([np.full((32, 32, 3), 90, np.uint8), np.full((32, 32, 3), 250, np.uint8)], 1)
     Image.fromarray(pair).save(tmp_path / "p.png")
-    sketch, colour = load_pair(tmp_path / "p.png", 16, LIMIT)
-    assert sketch.shape == colour.shape == (16, 16, 3)
-    assert (sketch == 250).all() and (colour == 90).all()
+    sketch, color = load_pair(tmp_path / "p.png", 16, LIMIT)
+    assert sketch.shape == color.shape == (16, 16, 3)
+    assert (sketch == 250).all() and (color == 90).all()

@@ -21,9 +21,9 @@ def cartoon(height: int = 56, width: int = 64) -> np.ndarray:
 
 @pytest.mark.parametrize("method", METHODS)
 def test_sketch_is_grey_uint8_of_the_same_size(method):
-    colour = cartoon(56, 64)
-    sketch = extract_sketch(colour, method)
-    assert sketch.shape == colour.shape and sketch.dtype == np.uint8
+    color = cartoon(56, 64)
+    sketch = extract_sketch(color, method)
+    assert sketch.shape == color.shape and sketch.dtype == np.uint8
     assert np.array_equal(sketch[:, :, 0], sketch[:, :, 1])
     assert np.array_equal(sketch[:, :, 0], sketch[:, :, 2])
 

@@ -49,11 +49,11 @@ def test_discriminator_first_block_has_no_norm_and_the_others_do():
 def test_generator_output_has_the_input_size_and_tanh_range(size):
     generator = build_generator(size, ngf=8, norm="instance")
     sketches = tf.random.uniform((2, size, size, 3), -1.0, 1.0, seed=size)
-    colours = generator(sketches, training=True).numpy()
-    assert colours.shape == (2, size, size, 3)
-    assert colours.dtype == np.float32
-    assert np.all(colours >= -1.0) and np.all(colours <= 1.0)
-    assert np.std(colours) > 0
+    colors = generator(sketches, training=True).numpy()
+    assert colors.shape == (2, size, size, 3)
+    assert colors.dtype == np.float32
+    assert np.all(colors >= -1.0) and np.all(colors <= 1.0)
+    assert np.std(colors) > 0
 
 
 @pytest.mark.parametrize("size,blocks", [(16, 4), (32, 5), (64, 6), (128, 7), (256, 8)])
@@ -112,10 +112,10 @@ def test_weights_are_initialised_from_n_0_002():
 def test_instance_norm_behaves_the_same_in_training_and_inference_at_any_batch():
     discriminator = build_discriminator(32, ndf=8, norm="instance")  # no dropout: only norms differ
     sketch = tf.random.uniform((3, 32, 32, 3), -1.0, 1.0, seed=1)
-    colour = tf.random.uniform((3, 32, 32, 3), -1.0, 1.0, seed=2)
-    train = discriminator([sketch, colour], training=True).numpy()
-    infer = discriminator([sketch, colour], training=False).numpy()
-    single = discriminator([sketch[:1], colour[:1]], training=True).numpy()
+    color = tf.random.uniform((3, 32, 32, 3), -1.0, 1.0, seed=2)
+    train = discriminator([sketch, color], training=True).numpy()
+    infer = discriminator([sketch, color], training=False).numpy()
+    single = discriminator([sketch[:1], color[:1]], training=True).numpy()
     np.testing.assert_allclose(train, infer, atol=1e-5)
     np.testing.assert_allclose(single, train[:1], atol=1e-5)
 
@@ -124,9 +124,9 @@ def test_batch_norm_differs_between_training_and_inference():
     """The contrast that makes the instance-norm test meaningful."""
     discriminator = build_discriminator(32, ndf=8, norm="batch")
     sketch = tf.random.uniform((3, 32, 32, 3), -1.0, 1.0, seed=1)
-    colour = tf.random.uniform((3, 32, 32, 3), -1.0, 1.0, seed=2)
-    train = discriminator([sketch, colour], training=True).numpy()
-    infer = discriminator([sketch, colour], training=False).numpy()
+    color = tf.random.uniform((3, 32, 32, 3), -1.0, 1.0, seed=2)
+    train = discriminator([sketch, color], training=True).numpy()
+    infer = discriminator([sketch, color], training=False).numpy()
     assert np.abs(train - infer).max() > 1e-3
 
 

@@ -52,11 +52,11 @@ def emoji(code: str) -> Emoji:
 
 
 def test_the_sketch_is_the_line_layer_alone_at_the_same_geometry():
-    colour, sketch = render_pair(SVG, 72)
-    assert colour.shape == sketch.shape == (72, 72, 3)
-    red = (colour[..., 0] > 150) & (colour[..., 1] < 80) & (colour[..., 2] < 80)
+    color, sketch = render_pair(SVG, 72)
+    assert color.shape == sketch.shape == (72, 72, 3)
+    red = (color[..., 0] > 150) & (color[..., 1] < 80) & (color[..., 2] < 80)
     assert red[36, 36] and red.sum() > 800  # the filled disc
-    assert colour[8, 8].tolist() == [252, 234, 43]  # the skin layer is in the colour image
+    assert color[8, 8].tolist() == [252, 234, 43]  # the skin layer is in the colour image
     # The sketch: the outline where the colour image has it, no fill, no skin, white paper.
     assert sketch[36, 36].tolist() == [255, 255, 255]
     assert sketch[8, 8].tolist() == [255, 255, 255]
@@ -64,10 +64,10 @@ def test_the_sketch_is_the_line_layer_alone_at_the_same_geometry():
     assert chroma.max() == 0  # nothing coloured survives
     ring = sketch[36, 36 + 20]  # on the circle's stroke
     assert ring.max() < 60
-    assert np.array_equal(sketch[36, 16] < 60, colour[36, 16] < 60)  # the same outline in both
+    assert np.array_equal(sketch[36, 16] < 60, color[36, 16] < 60)  # the same outline in both
 
 
-def test_only_colour_layers_are_hidden():
+def test_only_color_layers_are_hidden():
     css = line_art_stylesheet(SVG)
     assert css == "#color, #skin, #skin-shadow { display: none; }"
     assert "line" not in css

@@ -57,7 +57,7 @@ def test_first_repro_runs_every_stage_and_writes_every_output(reproduced):
     assert history[0].startswith("step,") and len(history) > 2
     evaluation = json.loads((root / "metrics" / "eval.json").read_text())
     assert evaluation["test_images"] == manifest["counts"]["test"]
-    assert {"model", "baseline_sketch", "baseline_mean_colour"} <= set(evaluation)
+    assert {"model", "baseline_sketch", "baseline_mean_color"} <= set(evaluation)
     export = json.loads((root / "metrics" / "export.json").read_text())
     assert export["fastest"] in export["formats"]
     for name in (
@@ -103,7 +103,7 @@ def test_the_registered_model_serves_line_faithful_pictures(reproduced, tmp_path
     """A real `mlflow models serve` of the registered version on a loopback port: a picture in, one out."""
     from sketch2color.image_io import decode_rgb, encode_rgb
     from sketch2color.inference.backends import KerasBackend
-    from sketch2color.inference.colorizer import colour_sketches
+    from sketch2color.inference.colorizer import color_sketches
 
     repo, _ = reproduced
     sketch = np.full((60, 90, 3), 255, np.uint8)  # not square, not the model's size
@@ -161,7 +161,7 @@ def test_the_registered_model_serves_line_faithful_pictures(reproduced, tmp_path
     lines = sketch.min(axis=-1) == 0
     assert (served[lines] == 0).all() and not (served_raw[lines] == 0).all()
     # The colours are those colorize paints with the same model, through the same layer.
-    local = colour_sketches(KerasBackend(repo.root / "models" / "generator.keras", "eval"), [sketch])[0]
+    local = color_sketches(KerasBackend(repo.root / "models" / "generator.keras", "eval"), [sketch])[0]
     assert np.abs(served.astype(int) - local.picture("line_faithful").astype(int)).max() <= 1
     assert np.abs(served_raw.astype(int) - local.picture("raw").astype(int)).max() <= 1
 

@@ -32,8 +32,8 @@ def test_every_good_pair_lands_once_with_the_right_halves(tmp_path):
     assert sorted(names) == [f"train/{i:04d}.png" for i in range(20)]
     pair = next(p for p in read_split(paths, "train"))
     index = int(Path(pair.name).stem)
-    expected_colour = pair_image(index)[0, 0]
-    assert np.abs(pair.colour.astype(int) - expected_colour).max() <= 1  # left half is the colour
+    expected_color = pair_image(index)[0, 0]
+    assert np.abs(pair.color.astype(int) - expected_color).max() <= 1  # left half is the colour
     assert pair.sketch.max() == 255 and pair.sketch.min() < 200  # right half: dark line on white
     manifest = json.loads((paths.split / "manifest.json").read_text())
     assert manifest["counts"] == result.counts and manifest["skipped"] == []

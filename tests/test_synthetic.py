@@ -52,55 +52,55 @@ def _near(pixel: np.ndarray, rgb: tuple[int, int, int], tolerance: float = 30.0)
     return float(np.abs(pixel.astype(float) - np.asarray(rgb, float)).max()) <= tolerance
 
 
-def test_pair_has_kaggle_layout_colour_left_sketch_right():
+def test_pair_has_kaggle_layout_color_left_sketch_right():
     pair = generate_pair(0, seed=1, height=48)
     assert pair.shape == (48, 96, 3)
     assert pair.dtype == np.uint8
-    colour, sketch = _halves(pair)
+    color, sketch = _halves(pair)
     # the sketch is grey line art: all three channels equal; the colour half is not
     assert np.array_equal(sketch[..., 0], sketch[..., 1])
     assert np.array_equal(sketch[..., 0], sketch[..., 2])
-    assert not np.array_equal(colour[..., 0], colour[..., 1])
+    assert not np.array_equal(color[..., 0], color[..., 1])
 
 
 @pytest.mark.parametrize("index", range(4))
-def test_sketch_is_dark_lines_on_white_and_colour_half_is_colourful(index):
-    colour, sketch = _halves(generate_pair(index, seed=3, height=SIZE))
+def test_sketch_is_dark_lines_on_white_and_color_half_is_colorful(index):
+    color, sketch = _halves(generate_pair(index, seed=3, height=SIZE))
     grey = sketch[..., 0]
     assert (grey > 230).mean() > 0.5, "the sketch should be mostly white paper"
     dark = (grey < 100).mean()
     assert 0.02 < dark < 0.35, f"dark line fraction {dark:.3f} out of the sane band"
     assert grey.min() < 90, "lines should be near-black, not pale grey"
     assert _saturation(sketch).max() == 0
-    assert np.median(_saturation(colour)) > 80, "the colour half should be saturated"
+    assert np.median(_saturation(color)) > 80, "the colour half should be saturated"
 
 
 @pytest.mark.parametrize("index", range(4))
-def test_colour_half_carries_the_same_outlines(index):
-    colour, sketch = _halves(generate_pair(index, seed=4, height=SIZE))
+def test_color_half_carries_the_same_outlines(index):
+    color, sketch = _halves(generate_pair(index, seed=4, height=SIZE))
     lines = sketch[..., 0] < 80
-    colour_value = colour.max(axis=2)
-    assert (colour_value[lines] < 130).mean() > 0.9, "sketch lines must be dark in the colour half too"
+    color_value = color.max(axis=2)
+    assert (color_value[lines] < 130).mean() > 0.9, "sketch lines must be dark in the colour half too"
 
 
 def test_sky_on_top_and_ground_at_the_bottom_by_position():
     for index in range(6):
-        colour, _ = _halves(generate_pair(index, seed=5, height=SIZE).astype(int))
-        top = np.median(colour[:4].reshape(-1, 3), axis=0)
-        bottom = np.median(colour[-4:].reshape(-1, 3), axis=0)
+        color, _ = _halves(generate_pair(index, seed=5, height=SIZE).astype(int))
+        top = np.median(color[:4].reshape(-1, 3), axis=0)
+        bottom = np.median(color[-4:].reshape(-1, 3), axis=0)
         r, g, b = top
         assert b > r + 40 and b > g, f"pair {index}: top rows {top} are not sky blue"
         r, g, b = bottom
         assert g > b + 20 or r > b + 40, f"pair {index}: bottom rows {bottom} are not grass or soil"
 
 
-def test_sun_colour_follows_its_ray_style():
+def test_sun_color_follows_its_ray_style():
     common = dict(x=0.5, y=0.3, radius=0.15, ray_count=10, rotation=0.0, face=False, width=3.0)
-    straight_colour, straight_sketch = _render(Sun(rays="straight", **common))
-    triangle_colour, triangle_sketch = _render(Sun(rays="triangle", **common))
+    straight_color, straight_sketch = _render(Sun(rays="straight", **common))
+    triangle_color, triangle_sketch = _render(Sun(rays="triangle", **common))
     centre = (int(0.3 * 128), int(0.5 * 128))
-    assert _near(straight_colour[centre], PALETTE["sun_straight_rays"])
-    assert _near(triangle_colour[centre], PALETTE["sun_triangle_rays"])
+    assert _near(straight_color[centre], PALETTE["sun_straight_rays"])
+    assert _near(triangle_color[centre], PALETTE["sun_triangle_rays"])
     # the cue is in the lines: the two sketches differ around the disc
     assert not np.array_equal(straight_sketch, triangle_sketch)
 
@@ -167,17 +167,17 @@ def test_sun_colour_follows_its_ray_style():
     ],
 )
 def test_each_kind_is_filled_with_the_palette_its_lines_select(variant, point, expected):
-    colour, sketch = _render(variant)
+    color, sketch = _render(variant)
     y, x = (int(point[0] * 128), int(point[1] * 128))
     assert sketch[y, x] > 200, "the probe point should be inside the shape, away from its lines"
-    assert _near(colour[y, x], PALETTE[expected]), f"{colour[y, x]} is not {expected}"
+    assert _near(color[y, x], PALETTE[expected]), f"{color[y, x]} is not {expected}"
 
 
 def test_one_seed_gives_the_same_scene_at_every_size():
-    small_colour, _ = _halves(generate_pair(7, seed=11, height=32))
-    large_colour, _ = _halves(generate_pair(7, seed=11, height=128))
-    shrunk = cv2.resize(large_colour, (32, 32), interpolation=cv2.INTER_AREA)
-    assert np.abs(shrunk.astype(int) - small_colour.astype(int)).mean() < 20
+    small_color, _ = _halves(generate_pair(7, seed=11, height=32))
+    large_color, _ = _halves(generate_pair(7, seed=11, height=128))
+    shrunk = cv2.resize(large_color, (32, 32), interpolation=cv2.INTER_AREA)
+    assert np.abs(shrunk.astype(int) - small_color.astype(int)).mean() < 20
 
 
 def test_pairs_do_not_depend_on_generation_order():

@@ -30,7 +30,7 @@ from mlflow import MlflowClient
 from sketch2color.config import Params, params_from_dict
 from sketch2color.image_io import decode_rgb
 from sketch2color.inference.backends import KerasBackend
-from sketch2color.inference.colorizer import colour_sketches
+from sketch2color.inference.colorizer import color_sketches
 from sketch2color.paths import ProjectPaths
 from sketch2color.serving import encode_png
 from sketch2color.tracking import (
@@ -203,7 +203,7 @@ def test_run_logs_everything_and_registers_one_version_per_training(sqlite_store
     colorizer = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/1")
     sketch = np.full((20, 45, 3), 255, np.uint8)
     out = colorizer.predict(pd.DataFrame({"image": [encode_png(sketch)]}), params={"output": "raw"})
-    expected = colour_sketches(KerasBackend(generator_file, "eval"), [sketch])[0].picture("raw")
+    expected = color_sketches(KerasBackend(generator_file, "eval"), [sketch])[0].picture("raw")
     assert np.array_equal(decode_rgb(base64.b64decode(out["image"][0])), expected)
 
     assert record["run_id"] == run.run_id
@@ -474,11 +474,11 @@ def test_validation_figure_has_one_titled_row_per_example_and_shows_each_input()
     assert three.shape[0] > 2 * one.shape[0]
 
     width = three.shape[1]
-    for third, colour in enumerate((red, green, blue)):
+    for third, color in enumerate((red, green, blue)):
         strip = three[:, third * width // 3 : (third + 1) * width // 3].reshape(-1, 3)
         matches = {c: int(np.all(strip == c, axis=1).sum()) for c in (red, green, blue)}
-        assert matches[colour] > 1000
-        assert all(n == 0 for c, n in matches.items() if c != colour)
+        assert matches[color] > 1000
+        assert all(n == 0 for c, n in matches.items() if c != color)
 
     # float inputs in [-1, 1] are shown as images, not as noise
     as_float = (solid(red, 1).astype(np.float32) / 127.5) - 1.0

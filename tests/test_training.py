@@ -62,16 +62,16 @@ def test_overfitting_a_fixed_batch_halves_l1_within_150_steps():
     keras.utils.set_random_seed(0)
     params = tiny_params()
     sketches = tf.constant(np.stack([pair(i).sketch for i in range(4)]) / 127.5 - 1.0, tf.float32)
-    colours = tf.constant(np.stack([pair(i).colour for i in range(4)]) / 127.5 - 1.0, tf.float32)
+    colors = tf.constant(np.stack([pair(i).color for i in range(4)]) / 127.5 - 1.0, tf.float32)
     state = build_training_state(params.train, SIZE, learning_rate_schedule(2e-4, 1, 0, 150))
     step = make_train_step(state, params.train, tf.distribute.get_strategy())
 
     def l1() -> float:
-        return float(tf.reduce_mean(tf.abs(state.generator(sketches, training=False) - colours)))
+        return float(tf.reduce_mean(tf.abs(state.generator(sketches, training=False) - colors)))
 
     start = l1()
     for _ in range(150):
-        step((sketches, colours))
+        step((sketches, colors))
     assert l1() < start / 2
 
 
@@ -132,16 +132,16 @@ def test_each_epoch_has_its_own_reproducible_order_and_resume_skips_done_batches
     def source() -> ShardSource:
         return ShardSource(find_shards(paths.augmented, "train"), SIZE, 4, 64, seed=3, cache=True)
 
-    def colours(dataset) -> list[list[int]]:
+    def colors(dataset) -> list[list[int]]:
         """Each batch as its pairs' mean colours (every test pair has its own)."""
         return [[round(float(m) * 1e4) for m in batch[1].numpy().mean(axis=(1, 2, 3))] for batch in dataset]
 
     first, other = source(), source()
     assert first.examples == 12 and first.steps_per_epoch == 3
-    epoch_1 = colours(first.epoch(1))
-    assert colours(other.epoch(1)) == epoch_1  # another process, same order
-    assert colours(first.epoch(1, skip_batches=2)) == epoch_1[2:]
-    assert colours(first.epoch(2)) != epoch_1
+    epoch_1 = colors(first.epoch(1))
+    assert colors(other.epoch(1)) == epoch_1  # another process, same order
+    assert colors(first.epoch(1, skip_batches=2)) == epoch_1[2:]
+    assert colors(first.epoch(2)) != epoch_1
 
 
 def test_the_cache_serves_later_epochs_without_reading_the_shards_again(tmp_path):

@@ -46,8 +46,8 @@ def pair(index: int, size: int = SIZE) -> Pair:
     cx, cy, r = rng.uniform(0.3, 0.7), rng.uniform(0.3, 0.7), rng.uniform(0.15, 0.3)
     distance = np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2)
     sketch = np.where(np.abs(distance - r) < 0.03, 0, 255).astype(np.uint8)
-    colour = np.where((distance < r)[..., None], rng.integers(0, 256, 3), [230, 230, 230]).astype(np.uint8)
-    return Pair(np.stack([sketch] * 3, axis=-1), colour, f"pair-{index:03d}")
+    color = np.where((distance < r)[..., None], rng.integers(0, 256, 3), [230, 230, 230]).astype(np.uint8)
+    return Pair(np.stack([sketch] * 3, axis=-1), color, f"pair-{index:03d}")
 
 
 def write_tiny_project(root: Path, train_pairs: int = 16, val_pairs: int = 2) -> ProjectPaths:

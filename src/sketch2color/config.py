@@ -101,7 +101,7 @@ class OpenMojiConfig:
         _require_range(f"{where}.workers", self.workers, 1, 256)
 
 
-FetchSource = Literal["synthetic", "kaggle_local", "url", "colour_folder", "kaggle_api", "openmoji"]
+FetchSource = Literal["synthetic", "kaggle_local", "url", "color_folder", "kaggle_api", "openmoji"]
 SketchMethod = Literal["xdog", "adaptive"]
 
 
@@ -110,7 +110,7 @@ class FetchConfig:
     """Where ``data/raw`` comes from.
 
     ``kaggle_local`` takes a folder or a ``.zip`` in the Kaggle "Anime Sketch
-    Colorization Pair" layout; ``colour_folder`` takes colour-only images and
+    Colorization Pair" layout; ``color_folder`` takes colour-only images and
     draws their sketches with ``sketch_method``.
     """
 
@@ -125,7 +125,7 @@ class FetchConfig:
     safety: SafetyConfig = field(default_factory=SafetyConfig)
 
     def validate(self, where: str) -> None:
-        if self.source in ("kaggle_local", "colour_folder"):
+        if self.source in ("kaggle_local", "color_folder"):
             _require(
                 bool(self.path and self.path.strip()),
                 f"{where}.path",
@@ -158,14 +158,14 @@ class FetchConfig:
         later stages read the same params.yaml but must not fail because an
         archive that fetch already imported has since been moved or deleted.
         """
-        if self.source not in ("kaggle_local", "colour_folder") or not self.path:
+        if self.source not in ("kaggle_local", "color_folder") or not self.path:
             return None
         path = Path(self.path).expanduser()
         if not path.is_absolute():
             path = root / path
         if not path.exists():
             raise ConfigError("fetch.path", self.path, f"an existing file or folder (nothing is at {path})")
-        if self.source == "colour_folder" and not path.is_dir():
+        if self.source == "color_folder" and not path.is_dir():
             raise ConfigError("fetch.path", self.path, "a folder of colour images")
         return path
 

@@ -35,7 +35,7 @@ from sketch2color.data.images import IMAGE_SUFFIXES, BadImage, resize_rgb
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.image_io import write_rgb
 from sketch2color.inference.backends import Backend
-from sketch2color.inference.colorizer import Coloured, OutputMode, colour_sketches
+from sketch2color.inference.colorizer import Colored, OutputMode, color_sketches
 from sketch2color.inference.selection import Settings, choose_backend
 from sketch2color.paths import ProjectPaths
 
@@ -55,7 +55,7 @@ class _Load:
 
 
 @dataclass(frozen=True)
-class _Colour:
+class _Color:
     sketch: np.ndarray
     generation: int  # which opened sketch this is: a late result for an older one is dropped
     output: OutputMode
@@ -72,7 +72,7 @@ class _Worker(threading.Thread):
         self._results = results
         self._backend: Backend | None = None
         self._model_path: Path | None = None
-        self._last: tuple[int, Coloured] | None = None  # the model's answer for the open sketch
+        self._last: tuple[int, Colored] | None = None  # the model's answer for the open sketch
 
     def run(self) -> None:
         while (task := self.tasks.get()) is not None:
@@ -80,7 +80,7 @@ class _Worker(threading.Thread):
                 if isinstance(task, _Load):
                     self._load(task.model_path)
                 else:
-                    self._colour(task)
+                    self._color(task)
             except Sketch2ColorError as exc:
                 self._results.put(("error", str(exc)))
             except Exception as exc:  # noqa: BLE001 - shown in the status bar; the window stays usable
@@ -102,12 +102,12 @@ class _Worker(threading.Thread):
         finally:
             self._results.put(("model", self._backend))
 
-    def _colour(self, task: _Colour) -> None:
+    def _color(self, task: _Color) -> None:
         if self._backend is None:
             self._load(self._model_path)
         started = time.perf_counter()
         if self._last is None or self._last[0] != task.generation:
-            self._last = (task.generation, colour_sketches(self._backend, [task.sketch])[0])
+            self._last = (task.generation, color_sketches(self._backend, [task.sketch])[0])
         result = self._last[1].picture(task.output)  # a new output mode reuses the model's answer
         self._results.put(("result", (result, time.perf_counter() - started, task.generation)))
 
@@ -174,10 +174,10 @@ class ColorizerApp:
         toolbar = ttk.Frame(root)
         toolbar.pack(side=tk.TOP, fill=tk.X)
         self.open_button = ttk.Button(toolbar, text="Open sketch…", command=self._ask_open_sketch)
-        self.colour_button = ttk.Button(toolbar, text="Colourise", command=self.colourise)
+        self.color_button = ttk.Button(toolbar, text="Colourise", command=self.colorise)
         self.save_button = ttk.Button(toolbar, text="Save result…", command=self._ask_save_result)
         self.model_button = ttk.Button(toolbar, text="Choose model…", command=self._ask_model)
-        for button in (self.open_button, self.colour_button, self.save_button, self.model_button):
+        for button in (self.open_button, self.color_button, self.save_button, self.model_button):
             button.pack(side=tk.LEFT, padx=(0, 6), pady=(0, 8))
         self.stretched = tk.BooleanVar(master=root, value=False)
         self.stretched_toggle = ttk.Checkbutton(
@@ -202,7 +202,7 @@ class ColorizerApp:
 
         root.bind("<Control-o>", lambda _e: self._ask_open_sketch())
         root.bind("<Control-s>", lambda _e: self._ask_save_result())
-        root.bind("<Return>", lambda _e: self.colourise())
+        root.bind("<Return>", lambda _e: self.colorise())
         self._update_buttons()
 
     def _panel(self, parent: ttk.Frame, title: str, placeholder: str) -> tk.Label:
@@ -234,7 +234,7 @@ class ColorizerApp:
         self._update_buttons()
         return True
 
-    def colourise(self) -> None:
+    def colorise(self) -> None:
         """Start colouring the open sketch in the worker; returns at once (wait on ``idle``)."""
         if self.sketch is None:
             self._error("Open a sketch first.")
@@ -242,7 +242,7 @@ class ColorizerApp:
         if self._in_flight:
             return
         self._submit(
-            _Colour(self.sketch, self._generation, self.output_mode), f"Colourising {self.sketch_path.name}…"
+            _Color(self.sketch, self._generation, self.output_mode), f"Colourising {self.sketch_path.name}…"
         )
 
     @property
@@ -257,7 +257,7 @@ class ColorizerApp:
 
     def _output_changed(self) -> None:
         if self.result is not None:
-            self.colourise()
+            self.colorise()
 
     def save_result(self, path: str | Path) -> bool:
         """Write the result at the sketch's own size; an unknown extension becomes .png."""
@@ -336,7 +336,7 @@ class ColorizerApp:
 
     # -------------------------------------------------------- plumbing
 
-    def _submit(self, task: _Load | _Colour, message: str) -> None:
+    def _submit(self, task: _Load | _Color, message: str) -> None:
         self._in_flight += 1
         self.idle.clear()
         self._worker.tasks.put(task)
@@ -404,7 +404,7 @@ class ColorizerApp:
 
     def _update_buttons(self) -> None:
         busy = self._in_flight > 0
-        self.colour_button.state(["disabled"] if busy or self.sketch is None else ["!disabled"])
+        self.color_button.state(["disabled"] if busy or self.sketch is None else ["!disabled"])
         self.model_button.state(["disabled"] if busy else ["!disabled"])
         self.save_button.state(["disabled"] if self.result is None else ["!disabled"])
 

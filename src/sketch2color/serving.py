@@ -101,7 +101,7 @@ class SketchColorizer(PythonModel):
     def predict(self, context, model_input, params: dict[str, Any] | None = None):
         import pandas as pd
 
-        from sketch2color.inference.colorizer import colour_sketches
+        from sketch2color.inference.colorizer import color_sketches
 
         output = (params or {}).get(OUTPUT_PARAM) or DEFAULT_OUTPUT
         if output not in OUTPUT_MODES:
@@ -109,8 +109,8 @@ class SketchColorizer(PythonModel):
                 f"params.{OUTPUT_PARAM} is {output!r}; expected one of {', '.join(OUTPUT_MODES)}"
             )
         sketches = [decode_image(text, row) for row, text in enumerate(image_column(model_input))]
-        coloured = colour_sketches(self.backend, sketches) if sketches else []
-        return pd.DataFrame({IMAGE_COLUMN: [encode_png(answer.picture(output)) for answer in coloured]})
+        colored = color_sketches(self.backend, sketches) if sketches else []
+        return pd.DataFrame({IMAGE_COLUMN: [encode_png(answer.picture(output)) for answer in colored]})
 
 
 def signature():

@@ -81,9 +81,9 @@ class EnvironmentFaults(FaultHooks):
             return dataset
 
         def poison(position, batch):
-            sketch, colour = batch
+            sketch, color = batch
             sketch = tf.where(position == nan_index, sketch + float("nan"), sketch)
-            colour = tf.where(position == inf_index, colour + float("inf"), colour)
-            return sketch, colour
+            color = tf.where(position == inf_index, color + float("inf"), color)
+            return sketch, color
 
         return dataset.enumerate().map(poison)

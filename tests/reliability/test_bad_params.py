@@ -58,14 +58,14 @@ CASES = [
     (
         "fetch-missing-relative-path",
         "fetch",
-        {"fetch.source": "colour_folder", "fetch.path": "my_art/not_here"},
+        {"fetch.source": "color_folder", "fetch.path": "my_art/not_here"},
         "fetch.path",
     ),
     ("fetch-path-not-given", "fetch", {"fetch.source": "kaggle_local", "fetch.path": None}, "fetch.path"),
     (
         "fetch-path-is-a-file-not-a-folder",
         "fetch",
-        {"fetch.source": "colour_folder", "fetch.path": "params.yaml"},
+        {"fetch.source": "color_folder", "fetch.path": "params.yaml"},
         "fetch.path",
     ),
     (

@@ -449,8 +449,8 @@ def test_an_archive_that_cannot_be_downloaded_is_named(ws, served, where, fragme
 # ---------------------------------------------------------------- a folder of colour-only art
 
 
-def test_colour_folder_of_every_format_and_bad_file(ws):
-    """colour_folder decodes in fetch: the same hostile files, as colour images of any size."""
+def test_color_folder_of_every_format_and_bad_file(ws):
+    """color_folder decodes in fetch: the same hostile files, as colour images of any size."""
     art = ws.inputs / "art"
     rng = np.random.default_rng(5)
     good = {
@@ -477,7 +477,7 @@ def test_colour_folder_of_every_format_and_bad_file(ws):
         (art / name).write_bytes(entry.data)
     (art / "notes.txt").write_text("not art")
     ws.freeze()
-    params = ws.params({"source": "colour_folder", "path": str(art), "sketch_method": "adaptive"})
+    params = ws.params({"source": "color_folder", "path": str(art), "sketch_method": "adaptive"})
 
     report = fetch(params, ws.project)
     split_dataset(params, ws.project)
@@ -598,8 +598,8 @@ def inverting_generator(size: int):
     import keras
 
     sketch = keras.Input((size, size, 3), name="sketch")
-    colour = keras.layers.Conv2D(3, 1, use_bias=False, name="invert")(sketch)
-    model = keras.Model(sketch, colour)
+    color = keras.layers.Conv2D(3, 1, use_bias=False, name="invert")(sketch)
+    model = keras.Model(sketch, color)
     model.get_layer("invert").set_weights([-np.eye(3, dtype=np.float32).reshape(1, 1, 3, 3)])
     return model
 

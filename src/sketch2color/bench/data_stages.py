@@ -50,17 +50,17 @@ def _benchmark_pair(size: int, rng: np.random.Generator, name: str) -> Pair:
     from sketch2color.data.shards import Pair
 
     sketch = np.full((size, size, 3), 255, np.uint8)
-    colour = np.empty((size, size, 3), np.uint8)
-    colour[:] = rng.integers(120, 255, 3, dtype=np.uint8)
+    color = np.empty((size, size, 3), np.uint8)
+    color[:] = rng.integers(120, 255, 3, dtype=np.uint8)
     thickness = max(1, size // 128)
     for _ in range(6):
         centre = tuple(int(v) for v in rng.integers(size // 8, size - size // 8, 2))
         radius = int(rng.integers(size // 16, size // 4))
         fill = tuple(int(v) for v in rng.integers(0, 256, 3))
-        cv2.circle(colour, centre, radius, fill, -1, cv2.LINE_AA)
-        cv2.circle(colour, centre, radius, (20, 20, 20), thickness, cv2.LINE_AA)
+        cv2.circle(color, centre, radius, fill, -1, cv2.LINE_AA)
+        cv2.circle(color, centre, radius, (20, 20, 20), thickness, cv2.LINE_AA)
         cv2.circle(sketch, centre, radius, (20, 20, 20), thickness, cv2.LINE_AA)
-    return Pair(sketch=sketch, colour=colour, name=name)
+    return Pair(sketch=sketch, color=color, name=name)
 
 
 def benchmark_augment(image_size: int = 256, pairs: int = 50) -> float:

@@ -24,7 +24,7 @@ from sketch2color.bench.train import RESULT_MARKER, TrainVariant
 from sketch2color.training.allocator import keep_freed_memory
 
 
-def project_step(variant: TrainVariant, sketches, colours) -> Callable[[], dict]:
+def project_step(variant: TrainVariant, sketches, colors) -> Callable[[], dict]:
     """The training loop's own step (make_train_step) for this variant's config."""
     import tensorflow as tf
 
@@ -51,16 +51,16 @@ def project_step(variant: TrainVariant, sketches, colours) -> Callable[[], dict]
     schedule = learning_rate_schedule(params.train.learning_rate, 1, 0, 10_000)
     state = build_training_state(params.train, variant.image_size, schedule)
     step = make_train_step(state, params.train, strategy)
-    return lambda: {name: float(value) for name, value in step((sketches, colours)).items()}
+    return lambda: {name: float(value) for name, value in step((sketches, colors)).items()}
 
 
-def reference_step(variant: TrainVariant, sketches, colours) -> Callable[[], list]:
+def reference_step(variant: TrainVariant, sketches, colors) -> Callable[[], list]:
     from sketch2color.bench.reference import TutorialPix2Pix
 
     if variant.xla or variant.mixed_precision or variant.norm != "batch":
         raise ValueError("the reference is the tutorial as written: batch norm, no XLA, float32")
     model = TutorialPix2Pix(variant.image_size, variant.ngf, variant.ndf)
-    return lambda: [float(value) for value in model.train_step(sketches, colours)]
+    return lambda: [float(value) for value in model.train_step(sketches, colors)]
 
 
 def measure(variant: TrainVariant) -> dict:
@@ -70,9 +70,9 @@ def measure(variant: TrainVariant) -> dict:
     keras.utils.set_random_seed(0)
     shape = (variant.batch, variant.image_size, variant.image_size, 3)
     sketches = tf.random.uniform(shape, -1.0, 1.0, seed=1)
-    colours = tf.random.uniform(shape, -1.0, 1.0, seed=2)
+    colors = tf.random.uniform(shape, -1.0, 1.0, seed=2)
     build = project_step if variant.implementation == "project" else reference_step
-    step = build(variant, sketches, colours)
+    step = build(variant, sketches, colors)
 
     started = time.perf_counter()
     step()

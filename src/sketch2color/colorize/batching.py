@@ -21,10 +21,10 @@ from sketch2color.image_io import write_rgb
 from sketch2color.inference.backends import Backend
 from sketch2color.inference.colorizer import (
     DEFAULT_OUTPUT,
-    Coloured,
+    Colored,
     OutputMode,
     Prepared,
-    colour_prepared,
+    color_prepared,
     prepare,
 )
 from sketch2color.inference.errors import Report
@@ -35,7 +35,7 @@ DEFAULT_IO_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 @dataclass
 class Summary:
-    coloured: int = 0
+    colored: int = 0
     failures: list[Failure] = field(default_factory=list)
 
 
@@ -48,9 +48,9 @@ def _prepare(job: Job, size: int, max_pixels: int) -> tuple[Job, Prepared] | Fai
     return job, prepare(rgb, size)
 
 
-def _finish(job: Job, coloured: Coloured, output: OutputMode) -> Failure | None:
+def _finish(job: Job, colored: Colored, output: OutputMode) -> Failure | None:
     """Bring one coloured square to its file's size and write it (in an I/O thread)."""
-    picture = coloured.picture(output)
+    picture = colored.picture(output)
     try:
         write_rgb(picture, job.target)
     except OSError as exc:
@@ -91,7 +91,7 @@ def colorize_jobs(
             _, future = writing.popleft()
             failure = future.result()
             if failure is None:
-                summary.coloured += 1
+                summary.colored += 1
             else:
                 fail(failure)
             advance(1)
@@ -99,8 +99,8 @@ def colorize_jobs(
     with ThreadPoolExecutor(max_workers=io_workers, thread_name_prefix="colorize-io") as pool:
 
         def flush() -> None:
-            coloured = colour_prepared(backend, [prepared for _, prepared in pending])
-            for (job, _), result in zip(pending, coloured, strict=True):
+            colored = color_prepared(backend, [prepared for _, prepared in pending])
+            for (job, _), result in zip(pending, colored, strict=True):
                 writing.append((job, pool.submit(_finish, job, result, output)))
             pending.clear()
             settle_writes(keep=window)

@@ -74,7 +74,7 @@ def run_colorize(
     problems = len(failures) + len(summary.failures)
     where = jobs[0].target if len(jobs) == 1 and len(sources) == 1 and not sources[0].is_dir() else output
     report(
-        f"coloured {summary.coloured} of {len(jobs)} sketch files into {where}"
+        f"coloured {summary.colored} of {len(jobs)} sketch files into {where}"
         + (f"; {problems} problem(s), named above" if problems else "")
     )
     return 1 if problems or not jobs else 0

@@ -140,7 +140,7 @@ def augment_pair(pair: Pair, config: AugmentConfig, rng: np.random.Generator, na
     """One augmented copy: the same matrix on both images, then noise on the sketch."""
     matrix = affine_matrix(draw_transform(config, rng), pair.sketch.shape[0])
     sketch = add_sketch_noise(warp(pair.sketch, matrix), config.noise_std, rng)
-    return Pair(sketch=sketch, colour=warp(pair.colour, matrix), name=name)
+    return Pair(sketch=sketch, color=warp(pair.color, matrix), name=name)
 
 
 def copy_name(name: str, k: int) -> str:
@@ -177,7 +177,7 @@ def preview_grid(rows: Sequence[Sequence[Pair]], separator: int = SEPARATOR_PX) 
     grid = np.full((height, width, 3), 255, np.uint8)
     for r, row in enumerate(rows):
         top = r * (size + separator)
-        images = [image for pair in row for image in (pair.sketch, pair.colour)]
+        images = [image for pair in row for image in (pair.sketch, pair.color)]
         for c, image in enumerate(images):
             left = c * (size + separator)
             grid[top : top + size, left : left + size] = image

@@ -106,11 +106,11 @@ def split_halves(pair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pair[:, :half], pair[:, half:]
 
 
-def join_halves(colour: np.ndarray, sketch: np.ndarray) -> np.ndarray:
+def join_halves(color: np.ndarray, sketch: np.ndarray) -> np.ndarray:
     """The Kaggle pair layout that :func:`split_halves` reads: colour left, sketch right."""
-    if colour.shape != sketch.shape:
-        raise ValueError(f"the halves of a pair must match, got {colour.shape} and {sketch.shape}")
-    return np.concatenate([colour, sketch], axis=1)
+    if color.shape != sketch.shape:
+        raise ValueError(f"the halves of a pair must match, got {color.shape} and {sketch.shape}")
+    return np.concatenate([color, sketch], axis=1)
 
 
 def resize_rgb(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -136,5 +136,5 @@ def resize_square(image: np.ndarray, size: int) -> np.ndarray:
 
 def load_pair(path: Path, image_size: int, max_pixels: int) -> tuple[np.ndarray, np.ndarray]:
     """Decode a Kaggle-format pair file into (sketch, colour) at image_size, both RGB uint8."""
-    colour, sketch = split_halves(load_rgb(path, max_pixels))
-    return resize_square(sketch, image_size), resize_square(colour, image_size)
+    color, sketch = split_halves(load_rgb(path, max_pixels))
+    return resize_square(sketch, image_size), resize_square(color, image_size)

@@ -29,7 +29,7 @@ class Pair:
     """One training example in memory: two HxWx3 uint8 arrays and where it came from."""
 
     sketch: np.ndarray
-    colour: np.ndarray
+    color: np.ndarray
     name: str
 
 
@@ -58,16 +58,16 @@ def serialize_pair(pair: Pair) -> bytes:
     import tensorflow as tf
 
     size = pair.sketch.shape[0]
-    if pair.sketch.shape != (size, size, 3) or pair.colour.shape != (size, size, 3):
+    if pair.sketch.shape != (size, size, 3) or pair.color.shape != (size, size, 3):
         raise ValueError(
             f"{pair.name}: expected two {size}x{size}x3 arrays, "
-            f"got {pair.sketch.shape} and {pair.colour.shape}"
+            f"got {pair.sketch.shape} and {pair.color.shape}"
         )
     example = tf.train.Example(
         features=tf.train.Features(
             feature={
                 "sketch": _bytes_feature(np.ascontiguousarray(pair.sketch, np.uint8).tobytes()),
-                "colour": _bytes_feature(np.ascontiguousarray(pair.colour, np.uint8).tobytes()),
+                "color": _bytes_feature(np.ascontiguousarray(pair.color, np.uint8).tobytes()),
                 "size": _int_feature(size),
                 "name": _bytes_feature(pair.name.encode("utf-8")),
             }
@@ -127,7 +127,7 @@ def _feature_spec():
     if _FEATURES is None:
         _FEATURES = {
             "sketch": tf.io.FixedLenFeature([], tf.string),
-            "colour": tf.io.FixedLenFeature([], tf.string),
+            "color": tf.io.FixedLenFeature([], tf.string),
             "size": tf.io.FixedLenFeature([], tf.int64),
             "name": tf.io.FixedLenFeature([], tf.string),
         }
@@ -141,8 +141,8 @@ def parse_record(record, image_size: int):
     parsed = tf.io.parse_single_example(record, _feature_spec())
     shape = (image_size, image_size, 3)
     sketch = tf.reshape(tf.io.decode_raw(parsed["sketch"], tf.uint8), shape)
-    colour = tf.reshape(tf.io.decode_raw(parsed["colour"], tf.uint8), shape)
-    return sketch, colour
+    color = tf.reshape(tf.io.decode_raw(parsed["color"], tf.uint8), shape)
+    return sketch, color
 
 
 def iterate_pairs(paths: Sequence[Path]) -> Iterator[Pair]:
@@ -157,7 +157,7 @@ def iterate_pairs(paths: Sequence[Path]) -> Iterator[Pair]:
             shape = (size, size, 3)
             yield Pair(
                 sketch=np.frombuffer(feature["sketch"].bytes_list.value[0], np.uint8).reshape(shape),
-                colour=np.frombuffer(feature["colour"].bytes_list.value[0], np.uint8).reshape(shape),
+                color=np.frombuffer(feature["color"].bytes_list.value[0], np.uint8).reshape(shape),
                 name=feature["name"].bytes_list.value[0].decode("utf-8"),
             )
 

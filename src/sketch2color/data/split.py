@@ -155,12 +155,12 @@ def _share(total: int, fraction: float) -> int:
 def _decode_job(job: tuple[str, str, int, int]) -> tuple[str, np.ndarray | None, np.ndarray | None, str]:
     path, name, image_size, max_pixels = job
     try:
-        sketch, colour = load_pair(Path(path), image_size, max_pixels)
+        sketch, color = load_pair(Path(path), image_size, max_pixels)
     except BadImage as exc:
         return name, None, None, str(exc)
     except Exception as exc:  # noqa: BLE001 - a decoder crash on one file must not stop the run
         return name, None, None, f"unexpected decoder error: {type(exc).__name__}: {exc}"
-    return name, sketch, colour, ""
+    return name, sketch, color, ""
 
 
 def _decoded_pairs(
@@ -170,12 +170,12 @@ def _decoded_pairs(
         (str(f.path), f.name, params.data.image_size, params.fetch.safety.max_image_pixels) for f in files
     ]
     results = pool.imap(_decode_job, jobs, chunksize=8) if pool else map(_decode_job, jobs)
-    for name, sketch, colour, reason in results:
+    for name, sketch, color, reason in results:
         if sketch is None:
             log.warning("skipped %s: %s", name, reason)
             skipped.append({"file": name, "reason": reason})
         else:
-            yield Pair(sketch=sketch, colour=colour, name=name)
+            yield Pair(sketch=sketch, color=color, name=name)
 
 
 def split_dataset(params: Params, paths: ProjectPaths) -> SplitResult:

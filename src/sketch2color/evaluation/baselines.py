@@ -6,7 +6,7 @@ a low L1 on datasets with a common palette. A model is only worth its
 training if it is well ahead of both:
 
 * ``baseline_sketch``: the input sketch returned unchanged (no colour at all);
-* ``baseline_mean_colour``: the per-pixel mean of the *training* colour images,
+* ``baseline_mean_color``: the per-pixel mean of the *training* colour images,
   whatever the sketch (the best constant output under L2; no test data leaks
   into it because it reads only the train split of ``data/split``, not the
   augmented copies, which would smear it by their random transforms).
@@ -31,7 +31,7 @@ def sketch_baseline(sketches: np.ndarray) -> np.ndarray:
     return sketches
 
 
-def mean_colour_image(train_shards: Sequence[Path], image_size: int) -> np.ndarray:
+def mean_color_image(train_shards: Sequence[Path], image_size: int) -> np.ndarray:
     """Per-pixel mean of the training colour images, rounded to uint8 (H, W, 3).
 
     Summed in float64 one pair at a time, so memory does not grow with the
@@ -46,12 +46,12 @@ def mean_colour_image(train_shards: Sequence[Path], image_size: int) -> np.ndarr
     count = 0
     # Strict: a baseline averaged over part of the split would not be the baseline it is called.
     for pair in read_pairs(list(train_shards), strict=True, what="the train split"):
-        if pair.colour.shape != total.shape:
+        if pair.color.shape != total.shape:
             raise DataError(
-                f"train pair {pair.name!r} is {pair.colour.shape[0]} px but data.image_size is "
+                f"train pair {pair.name!r} is {pair.color.shape[0]} px but data.image_size is "
                 f"{image_size}: data/split is stale; rerun the split stage"
             )
-        total += pair.colour
+        total += pair.color
         count += 1
     if count == 0:
         raise DataError(f"the train split ({train_shards[0].parent}) has no records")
@@ -59,6 +59,6 @@ def mean_colour_image(train_shards: Sequence[Path], image_size: int) -> np.ndarr
     return np.clip(np.rint(total / count), 0, 255).astype(np.uint8)
 
 
-def mean_colour_baseline(mean_image: np.ndarray, batch_size: int) -> np.ndarray:
+def mean_color_baseline(mean_image: np.ndarray, batch_size: int) -> np.ndarray:
     """The mean training image repeated for a batch (the same for every sketch)."""
     return np.broadcast_to(mean_image, (batch_size, *mean_image.shape))

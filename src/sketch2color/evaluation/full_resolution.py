@@ -29,7 +29,7 @@ import numpy as np
 from sketch2color.data.images import BadImage, load_rgb, split_halves
 from sketch2color.evaluation.metrics import LINE_METRIC_NAMES, MetricAccumulator
 from sketch2color.inference.backends import Backend
-from sketch2color.inference.colorizer import colour_sketches
+from sketch2color.inference.colorizer import color_sketches
 from sketch2color.iteration import batched
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ METRICS = ("ssim", "psnr", "fill_delta_e", *LINE_METRIC_NAMES)
 class RawPair:
     name: str
     sketch: np.ndarray
-    colour: np.ndarray
+    color: np.ndarray
 
 
 @dataclass
@@ -76,13 +76,13 @@ def raw_pairs(raw: Path, names: Sequence[str], max_pixels: int, skipped: list[di
             skipped.append({"file": name, "reason": f"not in {raw} (fetched again since the split?)"})
             continue
         try:
-            colour, sketch = split_halves(load_rgb(raw / name, max_pixels))
+            color, sketch = split_halves(load_rgb(raw / name, max_pixels))
         except BadImage as exc:
             skipped.append({"file": name, "reason": str(exc)})
             continue
-        if colour.shape != sketch.shape:  # an odd width gives the sketch one more column
-            sketch = sketch[:, : colour.shape[1]]
-        yield RawPair(name, sketch, colour)
+        if color.shape != sketch.shape:  # an odd width gives the sketch one more column
+            sketch = sketch[:, : color.shape[1]]
+        yield RawPair(name, sketch, color)
 
 
 def score_full_resolution(
@@ -96,18 +96,18 @@ def score_full_resolution(
     """Colour each named test sketch at its own resolution and score both outputs."""
     result = FullResolutionScores()
     for batch in batched(raw_pairs(raw, names, max_pixels, result.skipped), batch_size):
-        coloured = colour_sketches(backend, [pair.sketch for pair in batch])
-        for pair, answer in zip(batch, coloured, strict=True):
+        colored = color_sketches(backend, [pair.sketch for pair in batch])
+        for pair, answer in zip(batch, colored, strict=True):
             outputs = {
                 "line_faithful": answer.picture("line_faithful"),
                 "stretched": answer.picture("raw"),
                 "baseline_sketch": pair.sketch,
             }
             for name, output in outputs.items():
-                result.scores[name].add(output[None], pair.colour[None], pair.sketch[None])
+                result.scores[name].add(output[None], pair.color[None], pair.sketch[None])
             result.sizes.add(pair.sketch.shape[:2])
             if pair.name in keep:
-                result.pictures[pair.name] = {"sketch": pair.sketch, "truth": pair.colour, **outputs}
+                result.pictures[pair.name] = {"sketch": pair.sketch, "truth": pair.color, **outputs}
     if result.skipped:
         log.warning(
             "full resolution: %d test pairs skipped (first: %s)", len(result.skipped), result.skipped[0]

@@ -24,7 +24,7 @@ from sketch2color.evaluation.metrics import MetricAccumulator
 from sketch2color.inference.backends import Backend
 from sketch2color.iteration import batched
 
-SCORED = ("model", "baseline_sketch", "baseline_mean_colour")
+SCORED = ("model", "baseline_sketch", "baseline_mean_color")
 
 
 class PredictionStore:
@@ -68,12 +68,12 @@ def score_test_split(
     result = TestScores({name: MetricAccumulator() for name in SCORED}, [], [])
     for batch in batched(read_split(split_folder, "test", image_size, result.skipped), batch_size):
         sketches = np.stack([pair.sketch for pair in batch])
-        targets = np.stack([pair.colour for pair in batch])
-        predictions = backend.colour_batch(sketches)
+        targets = np.stack([pair.color for pair in batch])
+        predictions = backend.color_batch(sketches)
         outputs = {
             "model": predictions,
             "baseline_sketch": baselines.sketch_baseline(sketches),
-            "baseline_mean_colour": baselines.mean_colour_baseline(mean_image, len(batch)),
+            "baseline_mean_color": baselines.mean_color_baseline(mean_image, len(batch)),
         }
         for name, output in outputs.items():
             result.scores[name].add(output, targets, sketches)

@@ -1,7 +1,7 @@
 """Writing the generator as a SavedModel and as TFLite (LiteRT) models.
 
 Every format has the same contract as the Keras backend of :mod:`sketch2color.inference.backends`:
-uint8 RGB ``sketch`` [N, S, S, 3] in, uint8 RGB ``colour`` [N, S, S, 3] out,
+uint8 RGB ``sketch`` [N, S, S, 3] in, uint8 RGB ``color`` [N, S, S, 3] out,
 with the [-1, 1] scaling, rounding (half to even, like ``np.rint``) and
 clipping inside the model, so a server or app needs no knowledge of the
 training's value range. The batch dimension is dynamic.
@@ -62,7 +62,7 @@ from sketch2color.paths import ProjectPaths
 
 SIGNATURE_KEY = "serving_default"
 INPUT_NAME = "sketch"
-OUTPUT_NAME = "colour"
+OUTPUT_NAME = "color"
 
 TFLITE_PRECISION: dict[str, Literal["float32", "float16"]] = {
     "tflite_float32": "float32",
@@ -88,7 +88,7 @@ def tflite_unavailable_reason(mode: InferenceMode) -> str | None:
 
 
 def serving_function(generator, mode: InferenceMode):
-    """uint8 sketches -> {"colour": uint8}, the model's own scaling inside the graph."""
+    """uint8 sketches -> {"color": uint8}, the model's own scaling inside the graph."""
 
     training = mode == "train_dropout"
 

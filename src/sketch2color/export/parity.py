@@ -82,7 +82,7 @@ def compare(outputs: np.ndarray, reference: np.ndarray, judge: bool = True) -> P
 
 
 def measure_timing(backend: Backend, sketches: np.ndarray, runs: int) -> Timing:
-    runner = backend.colour_batch
+    runner = backend.color_batch
     single = sketches[:1]
     runner(single)  # warm-up
     latencies = []

@@ -29,7 +29,7 @@ class Backend(Protocol):
     path: Path
     input_size: int
 
-    def colour_batch(self, sketches: np.ndarray) -> np.ndarray: ...
+    def color_batch(self, sketches: np.ndarray) -> np.ndarray: ...
 
 
 def _square_size(shape, path: Path) -> int:
@@ -94,7 +94,7 @@ class KerasBackend:
         training = mode == "train_dropout"
         self._call = tf.function(lambda x: model(x, training=training), input_signature=[spec])
 
-    def colour_batch(self, sketches: np.ndarray) -> np.ndarray:
+    def color_batch(self, sketches: np.ndarray) -> np.ndarray:
         return _check_output(from_model_output(self._call(to_model_input(sketches))), sketches, self)
 
 
@@ -126,7 +126,7 @@ class SavedModelBackend:
         self.input_size = _square_size(shape, path)
         self._signature = signature
 
-    def colour_batch(self, sketches: np.ndarray) -> np.ndarray:
+    def color_batch(self, sketches: np.ndarray) -> np.ndarray:
         import tensorflow as tf
 
         if self._input_dtype == tf.uint8:
@@ -164,7 +164,7 @@ class TFLiteBackend:
         self._dynamic_batch = int(self._input["shape_signature"][0]) == -1
         self._batch = int(self._input["shape"][0])
 
-    def colour_batch(self, sketches: np.ndarray) -> np.ndarray:
+    def color_batch(self, sketches: np.ndarray) -> np.ndarray:
         if self._dynamic_batch:
             return _check_output(self._run(sketches), sketches, self)
         outputs = np.concatenate([self._run(sketches[i : i + 1]) for i in range(len(sketches))])

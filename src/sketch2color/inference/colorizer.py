@@ -1,10 +1,10 @@
 """A sketch of any size in, a coloured picture of the same size out: what every consumer calls.
 
 ``colorize``, the GUI, the MLflow model and evaluate's full-resolution
-scores all go through :func:`colour_sketches` and :meth:`Coloured.picture`,
+scores all go through :func:`color_sketches` and :meth:`Colored.picture`,
 so they give the same picture for the same sketch and model. The work is in
 two halves so that the command can stream a folder: :func:`prepare` (fit
-into the model's square) and :meth:`Coloured.picture` (back to the sketch's
+into the model's square) and :meth:`Colored.picture` (back to the sketch's
 size) run in I/O threads, the model call between them on whole batches.
 
 Output modes:
@@ -41,7 +41,7 @@ class Prepared:
 
 
 @dataclass(frozen=True)
-class Coloured:
+class Colored:
     """The model's square for one sketch; :meth:`picture` brings it to the sketch's size."""
 
     sketch: np.ndarray
@@ -61,17 +61,17 @@ def prepare(sketch: np.ndarray, size: int) -> Prepared:
     return Prepared(sketch, square, placement)
 
 
-def colour_prepared(backend: Backend, prepared: list[Prepared]) -> list[Coloured]:
+def color_prepared(backend: Backend, prepared: list[Prepared]) -> list[Colored]:
     """One model call for a batch of prepared sketches."""
-    squares = backend.colour_batch(np.stack([p.square for p in prepared]))
-    return [Coloured(p.sketch, square, p.placement) for p, square in zip(prepared, squares, strict=True)]
+    squares = backend.color_batch(np.stack([p.square for p in prepared]))
+    return [Colored(p.sketch, square, p.placement) for p, square in zip(prepared, squares, strict=True)]
 
 
-def colour_sketches(backend: Backend, sketches: list[np.ndarray]) -> list[Coloured]:
+def color_sketches(backend: Backend, sketches: list[np.ndarray]) -> list[Colored]:
     """Colour RGB sketches of any sizes (one model call)."""
-    return colour_prepared(backend, [prepare(sketch, backend.input_size) for sketch in sketches])
+    return color_prepared(backend, [prepare(sketch, backend.input_size) for sketch in sketches])
 
 
 def colorize_image(backend: Backend, sketch: np.ndarray, output: OutputMode = DEFAULT_OUTPUT) -> np.ndarray:
     """One RGB sketch of any size -> the coloured picture at its size."""
-    return colour_sketches(backend, [sketch])[0].picture(output)
+    return color_sketches(backend, [sketch])[0].picture(output)

@@ -56,19 +56,19 @@ def line_mask(sketch: np.ndarray) -> np.ndarray:
     return sketch.min(axis=-1) < LINE_LEVEL
 
 
-def colour_confidence(sketch: np.ndarray, scale: float) -> np.ndarray:
+def color_confidence(sketch: np.ndarray, scale: float) -> np.ndarray:
     """Each pixel's distance from the nearest line in units of the upsampling ``scale``, in [min, 1]."""
     paper = np.where(line_mask(sketch), 0, 1).astype(np.uint8)
     distance = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
     return np.clip((distance - 0.5 * scale) / max(scale, 1.0), MIN_CONFIDENCE, 1.0).astype(np.float32)
 
 
-def spread_colour(sketch: np.ndarray, colour: np.ndarray) -> np.ndarray:
-    """``colour`` (any size, RGB) at ``sketch``'s size, spread edge-aware up to the sketch's lines."""
+def spread_color(sketch: np.ndarray, color: np.ndarray) -> np.ndarray:
+    """``color`` (any size, RGB) at ``sketch``'s size, spread edge-aware up to the sketch's lines."""
     height, width = sketch.shape[:2]
-    scale = max(height / colour.shape[0], width / colour.shape[1])
-    upsampled = resize_rgb(colour, height, width).astype(np.float32)
-    confidence = colour_confidence(sketch, scale)
+    scale = max(height / color.shape[0], width / color.shape[1])
+    upsampled = resize_rgb(color, height, width).astype(np.float32)
+    confidence = color_confidence(sketch, scale)
     weighted = cv2.ximgproc.fastGlobalSmootherFilter(
         sketch, upsampled * confidence[..., None], SMOOTHNESS, GUIDE_SIGMA
     )
@@ -77,20 +77,20 @@ def spread_colour(sketch: np.ndarray, colour: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(spread), 0, 255).astype(np.uint8)
 
 
-def multiply_lines(colour: np.ndarray, sketch: np.ndarray) -> np.ndarray:
-    """The sketch as a multiply layer over ``colour`` (both RGB uint8 of one size)."""
-    product = colour.astype(np.uint16) * sketch.astype(np.uint16)
+def multiply_lines(color: np.ndarray, sketch: np.ndarray) -> np.ndarray:
+    """The sketch as a multiply layer over ``color`` (both RGB uint8 of one size)."""
+    product = color.astype(np.uint16) * sketch.astype(np.uint16)
     return ((product + 127) // 255).astype(np.uint8)  # rounded: white paper leaves colour exactly
 
 
-def line_faithful(sketch: np.ndarray, colour: np.ndarray) -> np.ndarray:
-    """The model's ``colour`` (its own size) as flat colour under ``sketch``'s lines, at ``sketch``'s size."""
+def line_faithful(sketch: np.ndarray, color: np.ndarray) -> np.ndarray:
+    """The model's ``color`` (its own size) as flat colour under ``sketch``'s lines, at ``sketch``'s size."""
     height, width = sketch.shape[:2]
     longest = max(height, width)
     if longest <= WORKING_SIDE:
-        flat = spread_colour(sketch, colour)
+        flat = spread_color(sketch, color)
     else:
         factor = WORKING_SIDE / longest
         working = resize_rgb(sketch, max(1, round(height * factor)), max(1, round(width * factor)))
-        flat = resize_rgb(spread_colour(working, colour), height, width)
+        flat = resize_rgb(spread_color(working, color), height, width)
     return multiply_lines(flat, sketch)

@@ -31,8 +31,8 @@ def build_discriminator(image_size: int, ndf: int = 64, norm: Norm = "batch", dt
     halvings = min(PATCHGAN_DOWN_BLOCKS, int(math.log2(image_size)) - 2)
 
     sketch = keras.Input(shape=(image_size, image_size, 3), name="input_image")
-    colour = keras.Input(shape=(image_size, image_size, 3), name="target_image")
-    x = keras.layers.Concatenate(name="concatenate", dtype=dtype)([sketch, colour])
+    color = keras.Input(shape=(image_size, image_size, 3), name="target_image")
+    x = keras.layers.Concatenate(name="concatenate", dtype=dtype)([sketch, color])
 
     for index in range(halvings):
         block_norm = None if index == 0 else norm
@@ -59,4 +59,4 @@ def build_discriminator(image_size: int, ndf: int = 64, norm: Norm = "batch", dt
         name="patch_logits",
         dtype="float32",
     )(x)
-    return keras.Model([sketch, colour], logits, name="discriminator")
+    return keras.Model([sketch, color], logits, name="discriminator")

@@ -64,7 +64,7 @@ def build_generator(image_size: int, ngf: int = 64, norm: Norm = "batch", dtype=
         x = _up_block(count, f"up_{index + 1}", norm, index < DECODER_DROPOUT_BLOCKS, dtype)(x)
         x = keras.layers.Concatenate(name=f"skip_{index + 1}", dtype=dtype)([x, skip])
 
-    colour = keras.layers.Conv2DTranspose(
+    color = keras.layers.Conv2DTranspose(
         3,
         KERNEL_SIZE,
         strides=2,
@@ -74,7 +74,7 @@ def build_generator(image_size: int, ngf: int = 64, norm: Norm = "batch", dtype=
         name="output",
         dtype="float32",
     )(x)
-    return keras.Model(sketch, colour, name="generator")
+    return keras.Model(sketch, color, name="generator")
 
 
 def _up_block(filters: int, name: str, norm: Norm, dropout: bool, dtype) -> keras.Sequential:

@@ -53,7 +53,7 @@ def run(params: Params, paths: ProjectPaths) -> None:
             f"no test shards (test-*.tfrecord) in {paths.split}: run the split stage "
             "with split.test_fraction above 0 (or split.test_source: kaggle_val)"
         )
-    mean_image = baselines.mean_colour_image(find_shards(paths.split, "train"), size)
+    mean_image = baselines.mean_color_image(find_shards(paths.split, "train"), size)
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sketch2color-eval-") as tmp:
@@ -101,7 +101,7 @@ def _samples_grid(
         short = name if len(name) <= NAME_CHARS else "..." + name[-(NAME_CHARS - 3) :]
         label = f"{samples.rank_label(rank, len(test.names))}\nSSIM {ssim[index]:.3f}\n{short}"
         pair = chosen[index]
-        small_rows.append(samples.SampleRow(label, (pair.sketch, pair.colour, np.array(predictions[index]))))
+        small_rows.append(samples.SampleRow(label, (pair.sketch, pair.color, np.array(predictions[index]))))
         if name in full.pictures:
             picture = full.pictures[name]
             full_rows.append(
@@ -124,7 +124,7 @@ def _fid(test: TestScores, predictions, mean_image, paths: ProjectPaths, params:
         return batched(test_pairs(paths.split, size, limit), config.batch_size)
 
     def targets():
-        return (np.stack([p.colour for p in batch]) for batch in pairs())
+        return (np.stack([p.color for p in batch]) for batch in pairs())
 
     def model():
         return (np.array(predictions[i : i + config.batch_size]) for i in range(0, limit, config.batch_size))
@@ -132,10 +132,10 @@ def _fid(test: TestScores, predictions, mean_image, paths: ProjectPaths, params:
     def sketch():
         return (np.stack([p.sketch for p in batch]) for batch in pairs())
 
-    def mean_colour():
-        return (baselines.mean_colour_baseline(mean_image, len(batch)) for batch in pairs())
+    def mean_color():
+        return (baselines.mean_color_baseline(mean_image, len(batch)) for batch in pairs())
 
-    outputs = {"model": model, "baseline_sketch": sketch, "baseline_mean_colour": mean_colour}
+    outputs = {"model": model, "baseline_sketch": sketch, "baseline_mean_color": mean_color}
     return fid.compute_fid(targets, outputs)
 
 

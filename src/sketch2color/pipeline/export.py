@@ -43,7 +43,7 @@ def run(params: Params, paths: ProjectPaths) -> None:
     size = params.data.image_size
     keras_backend = trained_generator(paths, mode, size)
     sketches = parity_sketches(paths, size, config.parity_images)
-    reference = keras_backend.colour_batch(sketches)
+    reference = keras_backend.color_batch(sketches)
     judge = mode == "eval"
 
     target = paths.export
@@ -57,7 +57,7 @@ def run(params: Params, paths: ProjectPaths) -> None:
             reports[name] = parity.FormatReport(
                 path=(target / path.name).relative_to(paths.root).as_posix(),
                 bytes=formats.size_in_bytes(path),
-                parity=parity.compare(backend.colour_batch(sketches), reference, judge),
+                parity=parity.compare(backend.color_batch(sketches), reference, judge),
                 timing=parity.measure_timing(backend, sketches, config.latency_runs),
             )
             _log_format(name, reports[name])

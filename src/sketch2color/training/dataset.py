@@ -128,19 +128,19 @@ def load_examples(files: Sequence[Path], count: int) -> tuple[np.ndarray, np.nda
     not fatal: the figure only illustrates training, and with no pairs left
     the caller falls back to training pairs.
     """
-    sketches, colours = [], []
+    sketches, colors = [], []
     for pair in read_pairs(list(files), strict=False, what="the validation pairs"):
         if len(sketches) == count:
             break
         sketches.append(pair.sketch)
-        colours.append(pair.colour)
+        colors.append(pair.color)
     if not sketches:
         raise DataError(f"no pairs to draw the validation figure from in {[str(f) for f in files]}")
-    return np.stack(sketches), np.stack(colours)
+    return np.stack(sketches), np.stack(colors)
 
 
-def _scale_pair(sketch, colour):
-    return to_model_range(sketch), to_model_range(colour)
+def _scale_pair(sketch, color):
+    return to_model_range(sketch), to_model_range(color)
 
 
 def _parallel_reads(files: Sequence[Path]) -> int:

@@ -23,12 +23,12 @@ def make_train_step(state: TrainingState, config: TrainConfig, strategy: tf.dist
     def average(per_example):
         return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
 
-    def replica_step(sketch, colour):
+    def replica_step(sketch, color):
         with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
             fake = generator(sketch, training=True)
-            real_logits = discriminator([sketch, colour], training=True)
+            real_logits = discriminator([sketch, color], training=True)
             fake_logits = discriminator([sketch, fake], training=True)
-            losses = generator_losses(fake_logits, fake, colour, config.lambda_l1)
+            losses = generator_losses(fake_logits, fake, color, config.lambda_l1)
             generator_total = average(losses.total)
             discriminator_total = average(
                 discriminator_loss(real_logits, fake_logits, config.d_loss_factor, config.label_smoothing)
@@ -56,8 +56,8 @@ def make_train_step(state: TrainingState, config: TrainConfig, strategy: tf.dist
 
     @tf.function
     def distributed_step(batch):
-        sketch, colour = batch
-        per_replica = strategy.run(replica_fn, args=(sketch, colour))
+        sketch, color = batch
+        per_replica = strategy.run(replica_fn, args=(sketch, color))
         return {
             name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
             for name, value in per_replica.items()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sketch2color.atomic import atomic_directory, write_json
 from sketch2color.config import Params
-from sketch2color.data.fetch import colour_folder, kaggle_api, kaggle_local, openmoji, synthetic, url
+from sketch2color.data.fetch import color_folder, kaggle_api, kaggle_local, openmoji, synthetic, url
 from sketch2color.data.fetch.kaggle_layout import find_kaggle_layout
 from sketch2color.data.fetch.report import FetchReport
 from sketch2color.paths import ProjectPaths
@@ -37,7 +37,7 @@ SOURCES: dict[str, Source] = {
     "kaggle_local": kaggle_local.build,
     "url": url.build,
     "kaggle_api": kaggle_api.build,
-    "colour_folder": colour_folder.build,
+    "color_folder": color_folder.build,
     "openmoji": openmoji.build,
 }
 

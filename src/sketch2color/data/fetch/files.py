@@ -1,7 +1,7 @@
 """Walking a user's folder safely, and naming its files the way the user knows them.
 
 Shared by the sources that read folders we do not control (``kaggle_local``,
-an extracted archive, ``colour_folder``): links are never followed, hidden and
+an extracted archive, ``color_folder``): links are never followed, hidden and
 metadata folders are not searched, and every item left out is reported.
 """
 

@@ -199,10 +199,10 @@ def _render_job(job: tuple[Emoji, int]) -> Rendered:
     emoji, size = job
     try:
         svg = emoji.path.read_text(encoding="utf-8")
-        colour, sketch = render_pair(svg, size)
+        color, sketch = render_pair(svg, size)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return Rendered(emoji, None, 0.0, f"cannot render ({type(exc).__name__}: {exc})")
-    return Rendered(emoji, encode_rgb(join_halves(colour, sketch)), line_fraction(sketch))
+    return Rendered(emoji, encode_rgb(join_halves(color, sketch)), line_fraction(sketch))
 
 
 def render_all(emoji: Sequence[Emoji], config: OpenMojiConfig) -> Iterator[Rendered]:

@@ -38,7 +38,7 @@ class Background:
         height and the side of the drawn lines it lies on."""
         coords = np.arange(p.size, dtype=np.float32) / p.size
         rows = coords[:, None]
-        p.colour[:] = _lerp(PALETTE["sky_top"], PALETTE["sky_horizon"], np.clip(rows / self.horizon, 0, 1))[
+        p.color[:] = _lerp(PALETTE["sky_top"], PALETTE["sky_horizon"], np.clip(rows / self.horizon, 0, 1))[
             :, None, :
         ]
         ground = _lerp(
@@ -46,11 +46,11 @@ class Background:
             PALETTE["grass_near"],
             np.clip((rows - self.horizon) / (1.0 - self.horizon), 0, 1),
         )
-        _paint_below(p.colour, coords, self.horizon_at(coords).astype(np.float32), ground)
+        _paint_below(p.color, coords, self.horizon_at(coords).astype(np.float32), ground)
         if self.soil is not None:
             dark_soil = tuple(int(c * 0.8) for c in PALETTE["soil"])
             soil = _lerp(PALETTE["soil"], dark_soil, np.clip((rows - self.soil) / 0.12, 0, 1))
-            _paint_below(p.colour, coords, self.soil_at(coords).astype(np.float32), soil)
+            _paint_below(p.color, coords, self.soil_at(coords).astype(np.float32), soil)
 
     def stroke_lines(self, p: Painter, width: float) -> None:
         xs = np.linspace(-0.02, 1.02, 105)
@@ -59,7 +59,7 @@ class Background:
             p.stroke([np.stack([xs, self.soil_at(xs)], axis=1)], width)
 
 
-def _paint_below(image: np.ndarray, coords: np.ndarray, line: np.ndarray, row_colours: np.ndarray) -> None:
+def _paint_below(image: np.ndarray, coords: np.ndarray, line: np.ndarray, row_colors: np.ndarray) -> None:
     """Paint each row's colour on every pixel at or below a wavy line.
 
     Only the narrow band the line wanders through needs a per-pixel choice;
@@ -68,8 +68,8 @@ def _paint_below(image: np.ndarray, coords: np.ndarray, line: np.ndarray, row_co
     first_full = int(np.searchsorted(coords, line.max(), side="left"))
     band = slice(int(np.searchsorted(coords, line.min(), side="left")), first_full)
     below = (coords[band, None] >= line[None, :])[..., None]
-    image[band] = np.where(below, row_colours[band, None, :], image[band])
-    image[first_full:] = row_colours[first_full:, None, :]
+    image[band] = np.where(below, row_colors[band, None, :], image[band])
+    image[first_full:] = row_colors[first_full:, None, :]
 
 
 def _lerp(a: RGB, b: RGB, t: np.ndarray) -> np.ndarray:

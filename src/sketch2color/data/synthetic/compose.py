@@ -28,7 +28,7 @@ def render_scene(scene: Scene, size: int) -> tuple[np.ndarray, np.ndarray]:
     scene.background.stroke_lines(painter, scene.width)
     for obj in scene.ground:
         obj.draw(painter)
-    return painter.colour, painter.sketch
+    return painter.color, painter.sketch
 
 
 def generate_pair(index: int, seed: int, height: int = 512) -> np.ndarray:
@@ -36,8 +36,8 @@ def generate_pair(index: int, seed: int, height: int = 512) -> np.ndarray:
     if height < 16:
         raise ValueError(f"synthetic pair height must be at least 16 pixels, got {height}")
     rng = np.random.default_rng([seed, index])
-    colour, sketch = render_scene(plan_scene(rng), height)
-    return np.concatenate([colour, np.repeat(sketch[:, :, None], 3, axis=2)], axis=1)
+    color, sketch = render_scene(plan_scene(rng), height)
+    return np.concatenate([color, np.repeat(sketch[:, :, None], 3, axis=2)], axis=1)
 
 
 def encode_png(pair: np.ndarray) -> bytes:

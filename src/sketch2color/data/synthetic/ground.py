@@ -136,7 +136,7 @@ class PineTree(_Standing):
         half = self._reach()
         trunk_w = self.height * 0.07
         self._post(p, trunk_w, self.base - trunk_h, PALETTE["trunk"], self.width)
-        colour = PALETTE["pine_two_tiers"] if self.tiers == 2 else PALETTE["pine_three_tiers"]
+        color = PALETTE["pine_two_tiers"] if self.tiers == 2 else PALETTE["pine_three_tiers"]
         crown = self.height - trunk_h
         tier_h = crown / (self.tiers * 0.75 + 0.25)
         tiers = []
@@ -146,7 +146,7 @@ class PineTree(_Standing):
             tiers.append(
                 np.array([(self.x - spread, bottom), (self.x, bottom - tier_h), (self.x + spread, bottom)])
             )
-        p.outlined(tiers, colour, self.width)
+        p.outlined(tiers, color, self.width)
 
 
 @dataclass(frozen=True)
@@ -164,9 +164,9 @@ class RoundTree(_Standing):
         cx, cy = self.x, self.base - h * 0.62
         self._post(p, trunk_w, self.base - trunk_h, PALETTE["trunk"], self.width)
         autumn = not self.fruit
-        colour = PALETTE["canopy_autumn"] if autumn else PALETTE["canopy_apples"]
+        color = PALETTE["canopy_autumn"] if autumn else PALETTE["canopy_apples"]
         p.outlined_union(
-            [circle(cx + dx * h, cy + dy * h, r * h) for dx, dy, r in self.puffs], colour, self.width
+            [circle(cx + dx * h, cy + dy * h, r * h) for dx, dy, r in self.puffs], color, self.width
         )
         if autumn:
             curls = [
@@ -214,13 +214,13 @@ class Flower(_Standing):
         )
         angles = self.rotation + 2 * np.pi * np.arange(self.petals) / self.petals
         if self.petal_shape == "round":
-            colour = PALETTE["petals_round"]
+            color = PALETTE["petals_round"]
             shapes = [
                 circle(hx + math.cos(a) * head_r * 0.85, hy + math.sin(a) * head_r * 0.85, head_r * 0.5, 24)
                 for a in angles
             ]
         else:
-            colour = PALETTE["petals_long"]
+            color = PALETTE["petals_long"]
             shapes = [
                 ellipse(
                     hx + math.cos(a) * head_r * 0.95,
@@ -232,7 +232,7 @@ class Flower(_Standing):
                 )
                 for a in angles
             ]
-        p.outlined(shapes, colour, self.width)
+        p.outlined(shapes, color, self.width)
         p.outlined([circle(hx, hy, head_r * 0.45, 24)], PALETTE["flower_centre"], self.width)
 
 
@@ -247,7 +247,7 @@ class Fish:
 
     def draw(self, p: Painter) -> None:
         length, f = self.length, self.facing
-        colour = PALETTE["fish_striped"] if self.striped else PALETTE["fish_plain"]
+        color = PALETTE["fish_striped"] if self.striped else PALETTE["fish_plain"]
         back = self.x - f * length * 0.35
         tail = np.array(
             [
@@ -256,8 +256,8 @@ class Fish:
                 (back - f * length * 0.3, self.y + length * 0.22),
             ]
         )
-        p.outlined([tail], colour, self.width, shade=0.0)
-        p.outlined([ellipse(self.x, self.y, length * 0.4, length * 0.22, points=32)], colour, self.width)
+        p.outlined([tail], color, self.width, shade=0.0)
+        p.outlined([ellipse(self.x, self.y, length * 0.4, length * 0.22, points=32)], color, self.width)
         detail = self.width * 0.6
         if self.striped:
             p.stroke(

@@ -34,7 +34,7 @@ class Painter:
     def __init__(self, size: int, ink: int) -> None:
         self.size = size
         self.ink = ink
-        self.colour = np.zeros((size, size, 3), np.uint8)
+        self.color = np.zeros((size, size, 3), np.uint8)
         self.sketch = np.full((size, size), 255, np.uint8)
 
     def _fixed(self, points: np.ndarray) -> np.ndarray:
@@ -63,9 +63,9 @@ class Painter:
         t = np.clip((rows - top) / max(bottom - top, 1.0), 0.0, 1.0)
         factor = (1.0 + shade) - 2.0 * shade * t
         shaded = np.clip(np.asarray(rgb, np.float32)[None, :] * factor[:, None], 0, 255)
-        region = self.colour[y0:y1, x0:x1].astype(np.float32)
+        region = self.color[y0:y1, x0:x1].astype(np.float32)
         region += alpha[..., None] * (shaded[:, None, :] - region)
-        self.colour[y0:y1, x0:x1] = (region + 0.5).astype(np.uint8)
+        self.color[y0:y1, x0:x1] = (region + 0.5).astype(np.uint8)
         paper = self.sketch[y0:y1, x0:x1].astype(np.float32)
         paper += alpha * (255.0 - paper)
         self.sketch[y0:y1, x0:x1] = (paper + 0.5).astype(np.uint8)
@@ -74,7 +74,7 @@ class Painter:
         fixed = [self._fixed(line) for line in lines]
         thickness = self.thickness(width)
         ink = self.ink
-        cv2.polylines(self.colour, fixed, closed, (ink, ink, ink), thickness, cv2.LINE_AA, _SHIFT)
+        cv2.polylines(self.color, fixed, closed, (ink, ink, ink), thickness, cv2.LINE_AA, _SHIFT)
         cv2.polylines(self.sketch, fixed, closed, ink, thickness, cv2.LINE_AA, _SHIFT)
 
     def outlined(self, polygons: Sequence[np.ndarray], rgb: RGB, width: float, shade: float = 0.1) -> None:
@@ -94,5 +94,5 @@ class Painter:
         fixed = [self._fixed(poly) for poly in polygons]
         ink = self.ink
         for poly in fixed:
-            cv2.fillPoly(self.colour, [poly], (ink, ink, ink), cv2.LINE_AA, _SHIFT)
+            cv2.fillPoly(self.color, [poly], (ink, ink, ink), cv2.LINE_AA, _SHIFT)
             cv2.fillPoly(self.sketch, [poly], ink, cv2.LINE_AA, _SHIFT)

@@ -35,7 +35,7 @@ class Sun:
         x, y, r = self.x, self.y, self.radius
         angles = self.rotation + 2 * np.pi * np.arange(self.ray_count) / self.ray_count
         if self.rays == "straight":
-            colour = PALETTE["sun_straight_rays"]
+            color = PALETTE["sun_straight_rays"]
             p.stroke(
                 [
                     segment(
@@ -49,7 +49,7 @@ class Sun:
                 self.width,
             )
         else:
-            colour = PALETTE["sun_triangle_rays"]
+            color = PALETTE["sun_triangle_rays"]
             half = np.pi / self.ray_count * 0.6
             triangles = [
                 np.array(
@@ -61,8 +61,8 @@ class Sun:
                 )
                 for a in angles
             ]
-            p.outlined(triangles, colour, self.width, shade=0.0)
-        p.outlined([circle(x, y, r)], colour, self.width)
+            p.outlined(triangles, color, self.width, shade=0.0)
+        p.outlined([circle(x, y, r)], color, self.width)
         if self.face:
             eye = r * 0.11
             p.ink_fill(
@@ -119,8 +119,8 @@ class Cloud:
 
     def draw(self, p: Painter) -> None:
         circles = [circle(x, y, r) for x, y, r in self.puffs]
-        colour = PALETTE["rain_cloud"] if self.rain else PALETTE["cloud"]
-        p.outlined_union(circles, colour, self.width)
+        color = PALETTE["rain_cloud"] if self.rain else PALETTE["cloud"]
+        p.outlined_union(circles, color, self.width)
         x0, y0, x1, y1 = self.box()
         # small puff arcs inside the body: interior detail, no colour change
         bx, by, br = self.puffs[0]

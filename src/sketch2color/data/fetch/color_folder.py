@@ -1,4 +1,4 @@
-"""``fetch.source: colour_folder``: a folder of the user's own colour art, sketches drawn from it.
+"""``fetch.source: color_folder``: a folder of the user's own colour art, sketches drawn from it.
 
 Each decodable image is cropped to its centre square at the Kaggle pairs'
 512 px, and its sketch is drawn by line extraction (``fetch.sketch_method``:
@@ -29,9 +29,9 @@ MIN_COLOUR_SIDE = 16
 def build(params: Params, paths: ProjectPaths, staging: Path) -> FetchReport:
     origin = input_path(params.fetch.path, paths)
     if not origin.is_dir():
-        raise DataError(f"fetch.path: {origin} is not a folder (colour_folder needs a folder of images)")
-    report = FetchReport(source="colour_folder", origin=str(origin))
-    written = draw_pairs_from_colour_folder(
+        raise DataError(f"fetch.path: {origin} is not a folder (color_folder needs a folder of images)")
+    report = FetchReport(source="color_folder", origin=str(origin))
+    written = draw_pairs_from_color_folder(
         origin, staging / "train", params.fetch.safety, params.fetch.sketch_method, report
     )
     report.counts["train"] = written
@@ -40,7 +40,7 @@ def build(params: Params, paths: ProjectPaths, staging: Path) -> FetchReport:
     return report
 
 
-def draw_pairs_from_colour_folder(
+def draw_pairs_from_color_folder(
     folder: Path, target: Path, limits: SafetyConfig, method: SketchMethod, report: FetchReport
 ) -> int:
     """Write one Kaggle-format pair per decodable colour image; return how many."""
@@ -53,15 +53,15 @@ def draw_pairs_from_colour_folder(
         if reason is not None:
             report.skip(item, reason)
             continue
-        colour = _decode_colour(path, limits.max_image_pixels)
-        if isinstance(colour, str):
-            report.skip(item, colour)
+        color = _decode_color(path, limits.max_image_pixels)
+        if isinstance(color, str):
+            report.skip(item, color)
             continue
-        height, width = colour.shape[:2]
+        height, width = color.shape[:2]
         if min(height, width) < MIN_COLOUR_SIDE:
             report.skip(item, f"too small ({width}x{height}); needs at least {MIN_COLOUR_SIDE} px a side")
             continue
-        square, sketch = colour_and_sketch(colour, COLOUR_PAIR_HEIGHT, method)
+        square, sketch = color_and_sketch(color, COLOUR_PAIR_HEIGHT, method)
         destination = target / _unique_png_name(path.relative_to(folder), used)
         destination.parent.mkdir(parents=True, exist_ok=True)
         write_rgb(join_halves(square, sketch), destination)
@@ -69,7 +69,7 @@ def draw_pairs_from_colour_folder(
     return written
 
 
-def _decode_colour(path: Path, max_pixels: int) -> np.ndarray | str:
+def _decode_color(path: Path, max_pixels: int) -> np.ndarray | str:
     """The image as RGB (through the same decoder as split), or why it is unusable."""
     try:
         return load_rgb(path, max_pixels)
@@ -79,7 +79,7 @@ def _decode_colour(path: Path, max_pixels: int) -> np.ndarray | str:
         return f"cannot decode ({type(exc).__name__}: {exc})"
 
 
-def colour_and_sketch(rgb: np.ndarray, side: int, method: SketchMethod) -> tuple[np.ndarray, np.ndarray]:
+def color_and_sketch(rgb: np.ndarray, side: int, method: SketchMethod) -> tuple[np.ndarray, np.ndarray]:
     """The centre square of ``rgb`` at ``side`` pixels, and its sketch at the same size.
 
     Cropping (not stretching) keeps the art's proportions. An image smaller
