@@ -139,6 +139,14 @@ def _colorize_rows(section: dict) -> list[Row]:
         for count, r in sorted(section["runs"].items(), key=lambda item: int(item[0]))
     ]
     rows.append(("colorize: peak growth with 10x files", _f(section["peak_rss_growth_mib"], 1, " MiB"), ""))
+    for run in section.get("one_sketch", []):
+        rows.append(
+            (
+                f"colorize one {run['size']} sketch",
+                f"{_f(run['peak_rss_mib'], 0)} MiB peak",
+                f"{_f(run['wall_s'], 1)} s, line-faithful",
+            )
+        )
     return rows
 
 
