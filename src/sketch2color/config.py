@@ -90,12 +90,14 @@ class OpenMojiConfig:
     size: int = 512
     skin_tones: SkinTones = "exclude"
     min_line_fraction: float = 0.002
+    min_color_fraction: float = 0.005
     limit: int | None = None
     workers: int = 2
 
     def validate(self, where: str) -> None:
         _require_range(f"{where}.size", self.size, 16, 4096)
         _require_range(f"{where}.min_line_fraction", self.min_line_fraction, 0.0, 0.5)
+        _require_range(f"{where}.min_color_fraction", self.min_color_fraction, 0.0, 0.5)
         if self.limit is not None:
             _require_range(f"{where}.limit", self.limit, 1, 1_000_000)
         _require_range(f"{where}.workers", self.workers, 1, 256)
@@ -230,6 +232,28 @@ MixedPrecision = bool | Literal["auto"]
 
 
 @dataclass(frozen=True)
+class HintsConfig:
+    """Colour hints as extra generator inputs, simulated from the ground truth in training.
+
+    ``stop_probability``: after each simulated hint, stop with this
+    probability (a geometric count, mean (1 - p) / p; some pairs get none),
+    at most ``max_hints``. ``colored_weight``: how many times more often a
+    hint lands on a coloured pixel than on white paper. See
+    :mod:`sketch2color.data.hints`.
+    """
+
+    enabled: bool = False
+    stop_probability: float = 0.125
+    max_hints: int = 24
+    colored_weight: float = 9.0
+
+    def validate(self, where: str) -> None:
+        _require_range(f"{where}.stop_probability", self.stop_probability, 0.01, 1.0)
+        _require_range(f"{where}.max_hints", self.max_hints, 1, 256)
+        _require_range(f"{where}.colored_weight", self.colored_weight, 1.0, 1000.0)
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """The pix2pix model, its losses, optimisers, loop, checkpoints and tracking."""
 
@@ -255,8 +279,10 @@ class TrainConfig:
     validation_examples: int = 4
     experiment_name: str = "sketch2color"
     registered_model_name: str = "sketch2color-generator"
+    hints: HintsConfig = field(default_factory=HintsConfig)
 
     def validate(self, where: str) -> None:
+        self.hints.validate(f"{where}.hints")
         _require_range(f"{where}.epochs", self.epochs, 1, 100_000)
         _require_range(f"{where}.batch_size", self.batch_size, 1, 4096)
         _require_range(f"{where}.ngf", self.ngf, 1, 1024)

@@ -3,7 +3,7 @@
 Tkinter draws the window. Decoding, colouring, display resizing and saving
 go through the same functions as the pipeline and the ``colorize`` command
 (:func:`~sketch2color.data.images.load_rgb`, the inference layer's
-:class:`~sketch2color.inference.colorizer.Coloured`,
+:class:`~sketch2color.inference.colorizer.Colored`,
 :func:`~sketch2color.data.images.resize_rgb`,
 :func:`~sketch2color.image_io.write_rgb`), so a picture here is the one the
 command writes. The result is line-faithful; the "Stretched output" toggle

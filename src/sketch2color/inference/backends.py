@@ -19,27 +19,44 @@ import numpy as np
 
 from sketch2color.config import InferenceMode
 from sketch2color.inference.errors import InferenceError, ModelLoadError
-from sketch2color.inference.pixels import from_model_output, to_model_input
+from sketch2color.inference.pixels import HINT_CHANNELS, from_model_output, model_inputs, to_model_input
+
+HINTS_SIGNATURE = "with_hints"
+"""The exported signature of a hint model that takes (sketch, hints); ``serving_default`` takes the sketch."""
 
 
 class Backend(Protocol):
-    """A loaded generator: uint8 RGB squares (N, S, S, 3) in, uint8 RGB out."""
+    """A loaded generator: uint8 RGB squares (N, S, S, 3) in, uint8 RGB out.
+
+    A model trained with hints (``takes_hints``) also takes uint8 RGBA hint
+    squares (N, S, S, 4), whose alpha marks the hint pixels; without them it
+    colours as a plain model does.
+    """
 
     format: str
     path: Path
     input_size: int
+    takes_hints: bool
 
-    def color_batch(self, sketches: np.ndarray) -> np.ndarray: ...
+    def color_batch(self, sketches: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray: ...
 
 
-def _square_size(shape, path: Path) -> int:
-    """S from a (batch, S, S, 3) shape; anything else is not a generator we can drive."""
+def _square_size(shape, path: Path, channels: tuple[int, ...] = (3,)) -> int:
+    """S from a (batch, S, S, C) shape; anything else is not a generator we can drive."""
     dims = tuple(None if d is None or d == -1 else int(d) for d in shape)
-    if len(dims) != 4 or dims[3] != 3 or dims[1] is None or dims[1] != dims[2]:
+    if len(dims) != 4 or dims[3] not in channels or dims[1] is None or dims[1] != dims[2]:
         raise ModelLoadError(
             f"{path}: expected a generator taking (batch, S, S, 3) images, got input shape {shape}"
         )
     return dims[1]
+
+
+def _refuse_hints(backend: Backend, hints: np.ndarray | None) -> None:
+    if hints is not None and not backend.takes_hints and (np.asarray(hints)[..., 3] > 0).any():
+        raise InferenceError(
+            f"{backend.path} was not trained with hints (train.hints.enabled); colour without them, "
+            "or train a hint model (profiles/openmoji-hints.yaml)"
+        )
 
 
 def _check_output(outputs: np.ndarray, sketches: np.ndarray, backend: Backend) -> np.ndarray:
@@ -89,13 +106,17 @@ class KerasBackend:
         if not hasattr(model, "inputs") or len(model.inputs) != 1:
             raise ModelLoadError(f"{path}: expected a generator with one image input")
         self.model = model  # the network itself, for the export stage's converters
-        self.input_size = _square_size(model.input_shape, path)
-        spec = tf.TensorSpec((None, self.input_size, self.input_size, 3), tf.float32)
+        self.input_size = _square_size(model.input_shape, path, channels=(3, 3 + HINT_CHANNELS))
+        channels = int(model.input_shape[-1])
+        self.takes_hints = channels == 3 + HINT_CHANNELS
+        spec = tf.TensorSpec((None, self.input_size, self.input_size, channels), tf.float32)
         training = mode == "train_dropout"
         self._call = tf.function(lambda x: model(x, training=training), input_signature=[spec])
 
-    def color_batch(self, sketches: np.ndarray) -> np.ndarray:
-        return _check_output(from_model_output(self._call(to_model_input(sketches))), sketches, self)
+    def color_batch(self, sketches: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
+        _refuse_hints(self, hints)
+        inputs = model_inputs(sketches, hints, self.takes_hints)
+        return _check_output(from_model_output(self._call(inputs)), sketches, self)
 
 
 class SavedModelBackend:
@@ -125,10 +146,16 @@ class SavedModelBackend:
             shape = [None, fallback_size, fallback_size, shape[3]]
         self.input_size = _square_size(shape, path)
         self._signature = signature
+        self._with_hints = self._loaded.signatures.get(HINTS_SIGNATURE)
+        self.takes_hints = self._with_hints is not None
 
-    def color_batch(self, sketches: np.ndarray) -> np.ndarray:
+    def color_batch(self, sketches: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
         import tensorflow as tf
 
+        _refuse_hints(self, hints)
+        if hints is not None and self.takes_hints:
+            result = self._with_hints(sketch=tf.constant(sketches), hints=tf.constant(hints, tf.uint8))
+            return _check_output(next(iter(result.values())).numpy(), sketches, self)
         if self._input_dtype == tf.uint8:
             inputs = tf.constant(sketches)
         else:
@@ -143,43 +170,75 @@ class SavedModelBackend:
 
 
 class TFLiteBackend:
-    """A TFLite (LiteRT) generator; float16 files still take float32 tensors in and out."""
+    """A TFLite generator run by LiteRT, through its signatures when it has them.
+
+    The export stage's files have a ``serving_default`` signature (and a hint
+    model a ``with_hints`` one), uint8 in and out; a foreign single-input file
+    without signatures is driven through its input tensor, float16 files
+    taking float32 tensors in and out.
+    """
 
     format = "tflite"
 
     def __init__(self, path: Path):
         self.path = path
         self._interpreter = _tflite_interpreter(path)
-        detail = self._interpreter.get_input_details()
-        if len(detail) != 1:
-            raise ModelLoadError(f"{path}: expected one image input, the model has {len(detail)}")
-        self._input = detail[0]
+        signatures = self._interpreter.get_signature_list()
+        self.takes_hints = HINTS_SIGNATURE in signatures
+        self._runners = {key: self._interpreter.get_signature_runner(key) for key in signatures}
+        if "serving_default" in self._runners:
+            detail = self._runners["serving_default"].get_input_details()
+            if len(detail) != 1:
+                raise ModelLoadError(
+                    f"{path}: 'serving_default' must take one image input, takes {len(detail)}"
+                )
+            ((self._input_name, self._input),) = detail.items()
+        else:
+            detail = self._interpreter.get_input_details()
+            if len(detail) != 1:
+                raise ModelLoadError(f"{path}: expected one image input, the model has {len(detail)}")
+            self._input_name, self._input = None, detail[0]
+            self._output_index = self._interpreter.get_output_details()[0]["index"]
         if self._input["dtype"] not in (np.float32, np.float16, np.uint8):
             raise ModelLoadError(
                 f"{path}: input type {np.dtype(self._input['dtype']).name} is not supported "
                 "(float32, float16 or uint8 RGB expected)"
             )
-        self._output_index = self._interpreter.get_output_details()[0]["index"]
         self.input_size = _square_size(self._input["shape_signature"], path)
         self._dynamic_batch = int(self._input["shape_signature"][0]) == -1
         self._batch = int(self._input["shape"][0])
 
-    def color_batch(self, sketches: np.ndarray) -> np.ndarray:
+    def color_batch(self, sketches: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
+        _refuse_hints(self, hints)
+        use_hints = hints is not None and self.takes_hints
         if self._dynamic_batch:
-            return _check_output(self._run(sketches), sketches, self)
-        outputs = np.concatenate([self._run(sketches[i : i + 1]) for i in range(len(sketches))])
-        return _check_output(outputs, sketches, self)
+            return _check_output(self._run(sketches, hints if use_hints else None), sketches, self)
+        outputs = [
+            self._run(sketches[i : i + 1], hints[i : i + 1] if use_hints else None)
+            for i in range(len(sketches))
+        ]
+        return _check_output(np.concatenate(outputs), sketches, self)
 
-    def _run(self, sketches: np.ndarray) -> np.ndarray:
-        if self._dynamic_batch and len(sketches) != self._batch:
-            self._interpreter.resize_tensor_input(self._input["index"], sketches.shape)
-            self._interpreter.allocate_tensors()
-            self._batch = len(sketches)
+    def _run(self, sketches: np.ndarray, hints: np.ndarray | None) -> np.ndarray:
         dtype = self._input["dtype"]
         inputs = sketches if dtype == np.uint8 else to_model_input(sketches).astype(dtype)
-        self._interpreter.set_tensor(self._input["index"], inputs)
-        self._interpreter.invoke()
-        output = self._interpreter.get_tensor(self._output_index)
+        if hints is not None:
+            runner = self._runners[HINTS_SIGNATURE]
+            output = next(
+                iter(
+                    runner(sketch=np.ascontiguousarray(sketches), hints=np.ascontiguousarray(hints)).values()
+                )
+            )
+        elif self._input_name is not None:
+            output = next(iter(self._runners["serving_default"](**{self._input_name: inputs}).values()))
+        else:
+            if self._dynamic_batch and len(sketches) != self._batch:
+                self._interpreter.resize_tensor_input(self._input["index"], sketches.shape)
+                self._interpreter.allocate_tensors()
+                self._batch = len(sketches)
+            self._interpreter.set_tensor(self._input["index"], inputs)
+            self._interpreter.invoke()
+            output = self._interpreter.get_tensor(self._output_index)
         return output.copy() if output.dtype == np.uint8 else from_model_output(output)
 
 

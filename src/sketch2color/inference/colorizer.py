@@ -24,7 +24,13 @@ import numpy as np
 
 from sketch2color.inference.backends import Backend
 from sketch2color.inference.compose import line_faithful
-from sketch2color.inference.geometry import Placement, cut_from_square, fit_to_square, restore_from_square
+from sketch2color.inference.geometry import (
+    Placement,
+    cut_from_square,
+    fit_hints_to_square,
+    fit_to_square,
+    restore_from_square,
+)
 
 OutputMode = Literal["line_faithful", "raw"]
 OUTPUT_MODES: tuple[str, ...] = get_args(OutputMode)
@@ -38,6 +44,7 @@ class Prepared:
     sketch: np.ndarray  # the full-size RGB sketch
     square: np.ndarray  # S x S RGB, what the model takes
     placement: Placement
+    hints: np.ndarray | None = None  # S x S RGBA hint dabs in the same square, or None
 
 
 @dataclass(frozen=True)
@@ -56,22 +63,36 @@ class Colored:
         raise ValueError(f"unknown output mode {output!r}; expected one of {', '.join(OUTPUT_MODES)}")
 
 
-def prepare(sketch: np.ndarray, size: int) -> Prepared:
+def prepare(sketch: np.ndarray, size: int, hints: np.ndarray | None = None) -> Prepared:
+    """Fit a sketch (and its RGBA hint image, of any size) into the model's square."""
     square, placement = fit_to_square(sketch, size)
-    return Prepared(sketch, square, placement)
+    fitted = None if hints is None else fit_hints_to_square(hints, placement, size)
+    return Prepared(sketch, square, placement, fitted)
 
 
 def color_prepared(backend: Backend, prepared: list[Prepared]) -> list[Colored]:
-    """One model call for a batch of prepared sketches."""
-    squares = backend.color_batch(np.stack([p.square for p in prepared]))
-    return [Colored(p.sketch, square, p.placement) for p, square in zip(prepared, squares, strict=True)]
+    """One model call for a batch of prepared sketches (those without hints get none)."""
+    squares = np.stack([p.square for p in prepared])
+    hints = None
+    if any(p.hints is not None for p in prepared):
+        empty = np.zeros((*squares.shape[1:3], 4), np.uint8)
+        hints = np.stack([empty if p.hints is None else p.hints for p in prepared])
+    colored = backend.color_batch(squares, hints)
+    return [Colored(p.sketch, square, p.placement) for p, square in zip(prepared, colored, strict=True)]
 
 
-def color_sketches(backend: Backend, sketches: list[np.ndarray]) -> list[Colored]:
-    """Colour RGB sketches of any sizes (one model call)."""
-    return color_prepared(backend, [prepare(sketch, backend.input_size) for sketch in sketches])
+def color_sketches(
+    backend: Backend, sketches: list[np.ndarray], hints: list[np.ndarray | None] | None = None
+) -> list[Colored]:
+    """Colour RGB sketches of any sizes (one model call), each with its RGBA hints if given."""
+    hints = hints or [None] * len(sketches)
+    return color_prepared(
+        backend, [prepare(sketch, backend.input_size, h) for sketch, h in zip(sketches, hints, strict=True)]
+    )
 
 
-def colorize_image(backend: Backend, sketch: np.ndarray, output: OutputMode = DEFAULT_OUTPUT) -> np.ndarray:
-    """One RGB sketch of any size -> the coloured picture at its size."""
-    return color_sketches(backend, [sketch])[0].picture(output)
+def colorize_image(
+    backend: Backend, sketch: np.ndarray, output: OutputMode = DEFAULT_OUTPUT, hints: np.ndarray | None = None
+) -> np.ndarray:
+    """One RGB sketch of any size (and its RGBA hints) -> the coloured picture at its size."""
+    return color_sketches(backend, [sketch], [hints])[0].picture(output)

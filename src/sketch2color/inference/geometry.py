@@ -45,6 +45,32 @@ def fit_to_square(rgb: np.ndarray, size: int) -> tuple[np.ndarray, Placement]:
     return square, Placement(height, width, top, left, inner_height, inner_width)
 
 
+def fit_hints_to_square(hints: np.ndarray, placement: Placement, size: int) -> np.ndarray:
+    """A user's RGBA hint image (alpha marks the dabs) in the model's square, where its sketch went.
+
+    The hint image may have any size: it is scaled to the sketch's first
+    (nearest neighbour, so a dab keeps its colour). Shrinking to the model's
+    size averages each dab's colour by its alpha, and any coverage of a model
+    pixel marks it: a 3 px dab on a 512 px sketch is still a hint at 64 px.
+    """
+    import cv2
+
+    p = placement
+    if hints.shape[:2] != (p.height, p.width):
+        hints = cv2.resize(hints, (p.width, p.height), interpolation=cv2.INTER_NEAREST)
+    alpha = (hints[..., 3:4] > 0).astype(np.float32)
+    premultiplied = hints[..., :3].astype(np.float32) * alpha
+    shape = (p.inner_width, p.inner_height)
+    coverage = cv2.resize(alpha[..., 0], shape, interpolation=cv2.INTER_AREA)[..., None]
+    color = cv2.resize(premultiplied, shape, interpolation=cv2.INTER_AREA) / np.maximum(coverage, 1e-6)
+    square = np.zeros((size, size, 4), np.uint8)
+    inner = square[p.top : p.top + p.inner_height, p.left : p.left + p.inner_width]
+    marked = coverage[..., 0] > 0
+    inner[..., :3][marked] = np.clip(np.rint(color[marked]), 0, 255).astype(np.uint8)
+    inner[..., 3][marked] = 255
+    return square
+
+
 def cut_from_square(square: np.ndarray, placement: Placement) -> np.ndarray:
     """The image's region of a square, at the model's scale (its aspect ratio, not its size)."""
     p = placement

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 SCALE = 127.5
+HINT_CHANNELS = 4
+"""A hint model's extra inputs: the hint colours (RGB in [-1, 1], 0 where none) and a 0/1 mask."""
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:
@@ -38,3 +40,36 @@ def to_pixels(outputs):
 
     values = (tf.cast(outputs, tf.float32) + 1.0) * SCALE
     return tf.cast(tf.clip_by_value(tf.round(values), 0.0, 255.0), tf.uint8)
+
+
+# ---------------------------------------------------------------- hints
+
+
+def hint_channels(hints: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    """The generator's four hint channels from uint8 RGBA hint images (N, S, S, 4).
+
+    A pixel whose alpha is above zero is a hint: its colour in [-1, 1] and a
+    mask of 1; everywhere else 0 and 0. ``None`` means no hints (all zero),
+    which a hint-trained model colours as a plain one would.
+    """
+    batch, height, width = shape[:3]
+    if hints is None:
+        return np.zeros((batch, height, width, 4), np.float32)
+    mask = (np.asarray(hints)[..., 3:4] > 0).astype(np.float32)
+    return np.concatenate([to_model_input(hints[..., :3]) * mask, mask], axis=-1)
+
+
+def model_inputs(sketches: np.ndarray, hints: np.ndarray | None, takes_hints: bool) -> np.ndarray:
+    """What the generator takes: the sketches in [-1, 1], and for a hint model the hint channels."""
+    inputs = to_model_input(sketches)
+    if not takes_hints:
+        return inputs
+    return np.concatenate([inputs, hint_channels(hints, sketches.shape)], axis=-1)
+
+
+def model_inputs_tensor(sketches, hints):
+    """The tensor form of :func:`model_inputs` for a hint model (uint8 sketches and RGBA hints)."""
+    import tensorflow as tf
+
+    mask = tf.cast(hints[..., 3:4] > 0, tf.float32)
+    return tf.concat([to_model_range(sketches), to_model_range(hints[..., :3]) * mask, mask], axis=-1)

@@ -21,6 +21,7 @@ import math
 import keras
 
 from sketch2color.config import Norm
+from sketch2color.inference.pixels import HINT_CHANNELS
 from sketch2color.model.layers import (
     KERNEL_SIZE,
     down_block,
@@ -39,15 +40,23 @@ def encoder_filters(image_size: int, ngf: int) -> list[int]:
     return [ngf * min(2**i, 8) for i in range(depth)]
 
 
-def build_generator(image_size: int, ngf: int = 64, norm: Norm = "batch", dtype=None) -> keras.Model:
+def build_generator(
+    image_size: int, ngf: int = 64, norm: Norm = "batch", dtype=None, hints: bool = False
+) -> keras.Model:
     """U-Net from a (size, size, 3) sketch in [-1, 1] to a colour image in [-1, 1].
 
     ``dtype`` is a Keras dtype policy name ("float32", "mixed_float16"); the
     output layer stays float32 so the tanh image and the losses are float32.
+    ``hints`` adds :data:`HINT_CHANNELS` input channels (the hint colours and
+    their mask, see :mod:`sketch2color.data.hints`); only the first
+    convolution sees them, everything after it is the paper's network.
     """
     filters = encoder_filters(image_size, ngf)
     depth = len(filters)
-    sketch = keras.Input(shape=(image_size, image_size, 3), name="sketch")
+    channels = 3 + (HINT_CHANNELS if hints else 0)
+    sketch = keras.Input(
+        shape=(image_size, image_size, channels), name="sketch_and_hints" if hints else "sketch"
+    )
 
     x = sketch
     skips = []

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from sketch2color.config import TrainConfig
 from sketch2color.image_io import write_rgb
-from sketch2color.inference import to_model_input
+from sketch2color.inference.pixels import model_inputs
 from sketch2color.training.checkpoints import CheckpointStore
 from sketch2color.training.history import METRIC_NAMES, HistoryRow, TrainHistory
 from sketch2color.training.hooks import FaultHooks
@@ -219,7 +219,9 @@ class ValidationFigure(Callback):
 
         if not self.plan.writes_outputs:
             return
-        predictions = self.generator(to_model_input(self.plan.validation_sketches), training=False)
+        hints = self.plan.params.train.hints.enabled  # the figure shows the colouring without hints
+        inputs = model_inputs(self.plan.validation_sketches, None, takes_hints=hints)
+        predictions = self.generator(inputs, training=False)
         figure = render_validation_figure(
             self.plan.validation_sketches,
             self.plan.validation_targets,

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from sketch2color.config import HintsConfig
+from sketch2color.data.hints import sample_hints
 from sketch2color.data.shard_reader import count_records, damage_reason, damaged_shard_error, read_pairs
 from sketch2color.data.shards import image_size_of, parse_record
 from sketch2color.errors import DataError
@@ -64,6 +66,7 @@ class ShardSource:
         shuffle_buffer: int,
         seed: int,
         cache: bool,
+        hints: HintsConfig | None = None,
     ) -> None:
         if not files:
             raise DataError("no training shards found (expected data/augmented/train-*.tfrecord)")
@@ -74,6 +77,7 @@ class ShardSource:
         self.shuffle_buffer = shuffle_buffer
         self.seed = seed
         self.cache = cache
+        self.hints = hints if hints is not None and hints.enabled else None
         # A strict count: a damaged shard stops training here, named, before any model is built.
         self.examples = count_records(self.files, "the training shards")
         if self.examples < global_batch:
@@ -89,14 +93,26 @@ class ShardSource:
         return self.examples // self.global_batch
 
     def epoch(self, epoch: int, skip_batches: int = 0) -> tf.data.Dataset:
-        """Batches of (sketch, colour) float32 in [-1, 1] for ``epoch``, minus the first ``skip_batches``."""
+        """Batches of (generator inputs, colour) float32 in [-1, 1] for ``epoch``, minus the first
+        ``skip_batches``. The inputs are the sketch, and with ``hints`` its simulated hints, drawn
+        with a seed of (epoch, batch index): the same batch gets the same hints after a resume."""
+        shuffle_seed = epoch_seed(self.seed, epoch)
         dataset = self._decoded.shuffle(
-            self.shuffle_buffer, seed=epoch_seed(self.seed, epoch), reshuffle_each_iteration=False
+            self.shuffle_buffer, seed=shuffle_seed, reshuffle_each_iteration=False
         )
-        dataset = dataset.batch(self.global_batch, drop_remainder=True)
+        dataset = dataset.batch(self.global_batch, drop_remainder=True).enumerate()
         if skip_batches:
             dataset = dataset.skip(skip_batches)
-        dataset = dataset.map(_scale_pair, num_parallel_calls=tf.data.AUTOTUNE)
+        hints = self.hints
+
+        def model_inputs(index, batch):
+            sketch, color = to_model_range(batch[0]), to_model_range(batch[1])
+            if hints is None:
+                return sketch, color
+            drawn = sample_hints(color, tf.stack([tf.constant(shuffle_seed, tf.int64), index]), hints)
+            return tf.concat([sketch, drawn.colors, drawn.mask], axis=-1), color
+
+        dataset = dataset.map(model_inputs, num_parallel_calls=tf.data.AUTOTUNE)
         options = tf.data.Options()
         # Every worker reads all shards and keeps its part of each batch: a
         # file-level split would give workers unequal step counts and hang.
@@ -137,10 +153,6 @@ def load_examples(files: Sequence[Path], count: int) -> tuple[np.ndarray, np.nda
     if not sketches:
         raise DataError(f"no pairs to draw the validation figure from in {[str(f) for f in files]}")
     return np.stack(sketches), np.stack(colors)
-
-
-def _scale_pair(sketch, color):
-    return to_model_range(sketch), to_model_range(color)
 
 
 def _parallel_reads(files: Sequence[Path]) -> int:

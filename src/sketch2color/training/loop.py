@@ -33,7 +33,7 @@ from sketch2color import atomic
 from sketch2color.config import Params
 from sketch2color.data.shard_reader import damaged_shard_error, find_damaged_shard, shard_read_error
 from sketch2color.errors import DataError, Sketch2ColorError
-from sketch2color.inference import to_model_input
+from sketch2color.inference.pixels import model_inputs
 from sketch2color.model import build_generator
 from sketch2color.paths import ProjectPaths
 from sketch2color.training.callbacks import (
@@ -106,7 +106,7 @@ def run_training(plan: TrainingPlan, tracker: Tracker, hooks: FaultHooks = NO_FA
     if plan.writes_outputs:
         history.write()
         atomic.write_json(plan.paths.train_metrics, summary)
-    example = to_model_input(plan.validation_sketches[:1])
+    example = model_inputs(plan.validation_sketches[:1], None, takes_hints=config.hints.enabled)
     return TrainingOutcome(_float32_copy(state.generator, params), summary, example)
 
 
@@ -204,6 +204,7 @@ def _summary(
 
 def _float32_copy(generator: keras.Model, params: Params) -> keras.Model:
     """A plain float32 generator with the trained weights, free of strategy and mixed-precision state."""
-    copy = build_generator(params.data.image_size, params.train.ngf, params.train.norm, dtype="float32")
+    config = params.train
+    copy = build_generator(params.data.image_size, config.ngf, config.norm, "float32", config.hints.enabled)
     copy.set_weights([np.asarray(w) for w in generator.get_weights()])
     return copy

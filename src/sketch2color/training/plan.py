@@ -90,6 +90,7 @@ def prepare_training(
         shuffle_buffer=config.shuffle_buffer,
         seed=params.seed,
         cache=config.cache_dataset,
+        hints=config.hints,
     )
     sketches, targets = _validation_examples(paths, params, train_files)
 

@@ -60,7 +60,7 @@ def build_training_state(
     instance driven by its own update count; the two counts move together.
     """
     dtype = training_policy(config.mixed_precision)
-    generator = build_generator(image_size, config.ngf, config.norm, dtype=dtype)
+    generator = build_generator(image_size, config.ngf, config.norm, dtype=dtype, hints=config.hints.enabled)
     discriminator = build_discriminator(image_size, config.ndf, config.norm, dtype=dtype)
     optimizers = []
     for name, model in (("generator_adam", generator), ("discriminator_adam", discriminator)):

@@ -15,7 +15,12 @@ from sketch2color.training.state import TrainingState
 
 
 def make_train_step(state: TrainingState, config: TrainConfig, strategy: tf.distribute.Strategy):
-    """A compiled ``(sketch batch, colour batch) -> {metric: global mean}`` step."""
+    """A compiled ``(generator inputs, colour batch) -> {metric: global mean}`` step.
+
+    The inputs are the sketch, followed by the hint channels when
+    ``train.hints.enabled``; the discriminator judges the sketch and the
+    image, as in the paper (it is not shown the hints).
+    """
     global_batch = config.batch_size
     generator, discriminator = state.generator, state.discriminator
     generator_optimizer, discriminator_optimizer = state.generator_optimizer, state.discriminator_optimizer
@@ -23,9 +28,10 @@ def make_train_step(state: TrainingState, config: TrainConfig, strategy: tf.dist
     def average(per_example):
         return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
 
-    def replica_step(sketch, color):
+    def replica_step(inputs, color):
+        sketch = inputs[..., :3]  # the discriminator sees the sketch, not the hints
         with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
-            fake = generator(sketch, training=True)
+            fake = generator(inputs, training=True)
             real_logits = discriminator([sketch, color], training=True)
             fake_logits = discriminator([sketch, fake], training=True)
             losses = generator_losses(fake_logits, fake, color, config.lambda_l1)
@@ -56,8 +62,8 @@ def make_train_step(state: TrainingState, config: TrainConfig, strategy: tf.dist
 
     @tf.function
     def distributed_step(batch):
-        sketch, color = batch
-        per_replica = strategy.run(replica_fn, args=(sketch, color))
+        inputs, color = batch
+        per_replica = strategy.run(replica_fn, args=(inputs, color))
         return {
             name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
             for name, value in per_replica.items()

@@ -16,7 +16,10 @@ Left out, each rule counted in the fetch report:
 * the non-Unicode extras (OpenMoji's own icons in the private use area);
 * skin-tone variants, unless ``fetch.openmoji.skin_tones: include``: they
   repeat one drawing with five skin colours, so the lines cannot say which;
-* emoji whose line art is (nearly) empty after rendering.
+* emoji whose line art is (nearly) empty after rendering;
+* emoji with nothing to colour: their colour layers change (almost) no pixel
+  of the line art (a black clock face, a white flag). They teach no colour,
+  and a test set holding them scores the sketch itself as a perfect answer.
 
 Variants of one drawing (skin tones, gendered forms such as police officer,
 man police officer, woman police officer) share a group in
@@ -84,6 +87,9 @@ EXCLUDED_KEYCAP = "keycap"
 EXCLUDED_EXTRA = "non-Unicode extra (OpenMoji's own icon)"
 EXCLUDED_SKIN_TONE = "skin-tone variant (fetch.openmoji.skin_tones: exclude)"
 EXCLUDED_EMPTY = "line art (nearly) empty (below fetch.openmoji.min_line_fraction)"
+EXCLUDED_UNCOLORED = "nothing to colour (below fetch.openmoji.min_color_fraction)"
+COLOR_CHANGE_LEVEL = 32
+"""A pixel whose colour render differs from its sketch render by more than this (any channel) is coloured."""
 
 _GROUP_ID = re.compile(r"<g\b[^>]*\bid=\"([^\"]+)\"")
 
@@ -187,11 +193,18 @@ def line_fraction(sketch: np.ndarray) -> float:
     return float((sketch.min(axis=-1) < DARK_LEVEL).mean())
 
 
+def color_fraction(color: np.ndarray, sketch: np.ndarray) -> float:
+    """The share of pixels the colour layers change (by more than :data:`COLOR_CHANGE_LEVEL`)."""
+    difference = np.abs(color.astype(np.int16) - sketch.astype(np.int16)).max(axis=-1)
+    return float((difference > COLOR_CHANGE_LEVEL).mean())
+
+
 @dataclass(frozen=True)
 class Rendered:
     emoji: Emoji
     png: bytes | None  # the Kaggle-layout pair, encoded; None when it failed
     line_fraction: float
+    color_fraction: float = 0.0
     error: str | None = None
 
 
@@ -201,8 +214,9 @@ def _render_job(job: tuple[Emoji, int]) -> Rendered:
         svg = emoji.path.read_text(encoding="utf-8")
         color, sketch = render_pair(svg, size)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return Rendered(emoji, None, 0.0, f"cannot render ({type(exc).__name__}: {exc})")
-    return Rendered(emoji, encode_rgb(join_halves(color, sketch)), line_fraction(sketch))
+        return Rendered(emoji, None, 0.0, error=f"cannot render ({type(exc).__name__}: {exc})")
+    pair = encode_rgb(join_halves(color, sketch))
+    return Rendered(emoji, pair, line_fraction(sketch), color_fraction(color, sketch))
 
 
 def render_all(emoji: Sequence[Emoji], config: OpenMojiConfig) -> Iterator[Rendered]:
@@ -273,6 +287,8 @@ def build(params: Params, paths: ProjectPaths, staging: Path) -> FetchReport:
             report.skip(name, rendered.error or "cannot render")
         elif rendered.line_fraction < config.min_line_fraction:
             report.exclude(EXCLUDED_EMPTY)
+        elif rendered.color_fraction < config.min_color_fraction:
+            report.exclude(EXCLUDED_UNCOLORED)
         else:
             (target / name).write_bytes(rendered.png)
             groups[f"train/{name}"] = variant_group(rendered.emoji)
