@@ -26,8 +26,11 @@ from sketch2color.data.fetch.openmoji import (
     EXCLUDED_SKIN_TONE,
     EXCLUDED_SUBDIVISION,
     Emoji,
+    Rendered,
+    color_fraction,
     exclusion,
     line_art_stylesheet,
+    recoloured_twins,
     render_pair,
     spread_subset,
     variant_group,
@@ -135,6 +138,32 @@ def test_split_keeps_each_group_in_one_split():
     )  # without groups, variants do scatter
 
 
+def test_emoji_with_nothing_to_colour_are_recognised():
+    sketch = np.full((40, 40, 3), 255, np.uint8)
+    sketch[10:30, 10] = 0
+    colored = sketch.copy()
+    colored[12:28, 12:28] = (210, 40, 40)
+    assert color_fraction(sketch, sketch) == 0.0
+    assert color_fraction(colored, sketch) == pytest.approx(16 * 16 / 1600)
+
+
+def rendered(code: str, lines: str, color: tuple[int, int, int]) -> Rendered:
+    return Rendered(emoji(code), b"png", 0.1, 0.1, None, lines, np.full((64, 64, 3), color, np.uint8))
+
+
+def test_the_same_lines_in_other_colours_are_left_out_and_true_duplicates_share_a_group():
+    items = [
+        rendered("1F534", "circle", (220, 40, 40)),  # red circle
+        rendered("1F535", "circle", (40, 80, 220)),  # blue circle: same lines, other colour
+        rendered("1F468-200D-1F469-200D-1F466", "family", (250, 230, 40)),
+        rendered("1F46A", "family", (250, 230, 40)),  # the same drawing and colours, another code
+        rendered("1F600", "grin", (250, 230, 40)),
+    ]
+    twins, merged = recoloured_twins(items)
+    assert twins == {"1F534", "1F535"}
+    assert merged == {variant_group(emoji("1F46A")): variant_group(emoji("1F468-200D-1F469-200D-1F466"))}
+
+
 def test_spread_subset_spans_the_list():
     assert spread_subset(list(range(100)), 5) == [0, 25, 50, 74, 99]
     assert spread_subset([1, 2], None) == [1, 2]
@@ -168,6 +197,7 @@ def test_fetch_writes_pairs_groups_and_attribution_deterministically(tmp_path):
     assert written["attribution"]["license"] == "CC BY-SA 4.0"
     assert "OpenMoji" in written["attribution"]["notice"]
     assert written["excluded"][EXCLUDED_SKIN_TONE] > 1000  # counted, not listed one by one
+    assert {EXCLUDED_FLAG, EXCLUDED_KEYCAP, EXCLUDED_EXTRA} <= set(written["excluded"])
     assert written["skipped"] == []
 
 

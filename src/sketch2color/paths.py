@@ -50,6 +50,8 @@ class ProjectPaths:
     AUGMENT_PREVIEW: ClassVar[str] = "augment_preview.png"
     EVAL_METRICS: ClassVar[str] = "eval.json"
     EVAL_SAMPLES: ClassVar[str] = "samples.png"
+    HINT_CURVE: ClassVar[str] = "hint_curve.csv"
+    """Scores against the number of hints (one row, at 0 hints, for a model without hints)."""
     EXPORT_METRICS: ClassVar[str] = "export.json"
     BENCH_METRICS: ClassVar[str] = "bench.json"
 
@@ -154,6 +156,10 @@ class ProjectPaths:
     @property
     def eval_samples(self) -> Path:
         return self.metrics / self.EVAL_SAMPLES
+
+    @property
+    def hint_curve(self) -> Path:
+        return self.metrics / self.HINT_CURVE
 
     @property
     def export_metrics(self) -> Path:

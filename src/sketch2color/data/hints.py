@@ -130,3 +130,22 @@ def _paint(
     painted = tf.gather(box_colors, owner, batch_dims=1)  # (B, S, S, 3)
     mask = tf.cast(covered, tf.float32)[..., None]
     return painted * mask, mask
+
+
+def as_rgba(hints: Hints):
+    """The hints as uint8 RGBA images (alpha 255 on a hint), the form users and backends hand over."""
+    import numpy as np
+
+    from sketch2color.inference.pixels import from_model_output
+
+    mask = hints.mask.numpy()
+    rgb = from_model_output(hints.colors.numpy())
+    return np.concatenate([rgb, (mask * 255).astype(np.uint8)], axis=-1)
+
+
+def draw_for_evaluation(colors_uint8, count: int, config: HintsConfig, seed: int, batch_index: int):
+    """``count`` hints per ground truth (uint8 (N, S, S, 3)), reproducible from (seed, batch_index)."""
+    from sketch2color.inference.pixels import to_model_input
+
+    colors = tf.constant(to_model_input(colors_uint8))
+    return sample_hints(colors, tf.constant([seed, batch_index], tf.int64), config, count=count)

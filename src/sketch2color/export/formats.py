@@ -57,11 +57,13 @@ from pathlib import Path
 from typing import Literal
 
 from sketch2color.config import ExportFormat, InferenceMode
-from sketch2color.inference.pixels import to_model_range, to_pixels
+from sketch2color.inference.backends import HINTS_SIGNATURE
+from sketch2color.inference.pixels import HINT_CHANNELS, model_inputs_tensor, to_model_range, to_pixels
 from sketch2color.paths import ProjectPaths
 
 SIGNATURE_KEY = "serving_default"
 INPUT_NAME = "sketch"
+HINTS_NAME = "hints"
 OUTPUT_NAME = "color"
 
 TFLITE_PRECISION: dict[str, Literal["float32", "float16"]] = {
@@ -87,39 +89,73 @@ def tflite_unavailable_reason(mode: InferenceMode) -> str | None:
     return None
 
 
+def takes_hints(generator) -> bool:
+    """Whether the generator was trained with hints (it takes the sketch and the hint channels)."""
+    return int(generator.input_shape[-1]) == 3 + HINT_CHANNELS
+
+
 def serving_function(generator, mode: InferenceMode):
-    """uint8 sketches -> {"color": uint8}, the model's own scaling inside the graph."""
+    """uint8 sketches -> {"color": uint8}, the model's own scaling inside the graph.
+
+    A hint model colours these without hints (its hint channels all zero).
+    """
+    import tensorflow as tf
 
     training = mode == "train_dropout"
+    hints = takes_hints(generator)
 
     def serve(sketch):
-        return {OUTPUT_NAME: to_pixels(generator(to_model_range(sketch), training=training))}
+        inputs = to_model_range(sketch)
+        if hints:
+            no_hints = tf.zeros(tf.concat([tf.shape(sketch)[:3], [4]], axis=0), tf.uint8)
+            inputs = model_inputs_tensor(sketch, no_hints)
+        return {OUTPUT_NAME: to_pixels(generator(inputs, training=training))}
 
     return serve
 
 
-def input_signature(image_size: int):
+def hints_serving_function(generator, mode: InferenceMode):
+    """(uint8 sketches, uint8 RGBA hints) -> {"color": uint8}: the ``with_hints`` signature."""
+    training = mode == "train_dropout"
+
+    def serve(sketch, hints):
+        return {OUTPUT_NAME: to_pixels(generator(model_inputs_tensor(sketch, hints), training=training))}
+
+    return serve
+
+
+def input_signature(image_size: int, hints: bool = False):
     import tensorflow as tf
 
-    return [tf.TensorSpec([None, image_size, image_size, 3], tf.uint8, name=INPUT_NAME)]
+    specs = [tf.TensorSpec([None, image_size, image_size, 3], tf.uint8, name=INPUT_NAME)]
+    if hints:
+        specs.append(tf.TensorSpec([None, image_size, image_size, 4], tf.uint8, name=HINTS_NAME))
+    return specs
 
 
 def write_savedmodel(generator, image_size: int, mode: InferenceMode, target: Path) -> None:
-    """A SavedModel whose ``serving_default`` maps uint8 sketches to uint8 colour images."""
+    """A SavedModel whose ``serving_default`` maps uint8 sketches to uint8 colour images, and for a
+    hint model a ``with_hints`` signature that also takes the RGBA hints."""
     import keras
 
     archive = keras.export.ExportArchive()  # no track(): see the module docstring
     archive.add_endpoint(SIGNATURE_KEY, serving_function(generator, mode), input_signature(image_size))
+    if takes_hints(generator):
+        archive.add_endpoint(
+            HINTS_SIGNATURE, hints_serving_function(generator, mode), input_signature(image_size, hints=True)
+        )
     archive.write_out(str(target), verbose=False)
 
 
 def write_tflite(savedmodel: Path, target: Path, precision: Literal["float32", "float16"]) -> None:
-    """Convert the SavedModel's serving signature to a .tflite file (written atomically)."""
+    """Convert the SavedModel's serving signatures to a .tflite file (written atomically)."""
     import tensorflow as tf
 
     from sketch2color import atomic
 
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(savedmodel), [SIGNATURE_KEY])
+    loaded = tf.saved_model.load(str(savedmodel))
+    keys = [key for key in (SIGNATURE_KEY, HINTS_SIGNATURE) if key in loaded.signatures]
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(savedmodel), keys)
     if precision == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]

@@ -61,9 +61,23 @@ class FormatReport:
     bytes: int
     parity: Parity
     timing: Timing
+    parity_with_hints: Parity | None = None
+    """For a hint model: the same comparison with simulated hints, through the with_hints signature."""
+
+    @property
+    def agrees(self) -> bool | None:
+        """False when either comparison found a difference; None when neither was judged."""
+        judged = [p.agrees for p in (self.parity, self.parity_with_hints) if p is not None]
+        if False in judged:
+            return False
+        return True if True in judged else None
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "bytes": self.bytes, **asdict(self.parity), **asdict(self.timing)}
+        entry = {"path": self.path, "bytes": self.bytes, **asdict(self.parity), **asdict(self.timing)}
+        if self.parity_with_hints is not None:
+            entry["with_hints"] = asdict(self.parity_with_hints)
+        entry["agrees"] = self.agrees
+        return entry
 
 
 # ---------------------------------------------------------------- measuring

@@ -27,7 +27,7 @@ from sketch2color import atomic
 from sketch2color.config import Params
 from sketch2color.data.shards import find_shards
 from sketch2color.errors import DataError
-from sketch2color.evaluation import baselines, fid, full_resolution, samples
+from sketch2color.evaluation import baselines, fid, full_resolution, hint_curve, samples
 from sketch2color.evaluation.metrics import METRIC_NAMES, PSNR_CAP_DB, summaries_to_dict
 from sketch2color.evaluation.scoring import SCORED, PredictionStore, TestScores, score_test_split, test_pairs
 from sketch2color.inference.selection import trained_generator
@@ -71,13 +71,15 @@ def run(params: Params, paths: ProjectPaths) -> None:
             config.batch_size,
             keep=picked_names,
         )
+        curve = hint_curve.score_hint_curve(backend, paths.split, size, params.train.hints, config.batch_size)
         grid = _samples_grid(picks, test, predictions, model_ssim, full, paths, size)
         fid_results = _fid(test, predictions, mean_image, paths, params) if config.fid else None
     seconds = time.perf_counter() - started
 
-    report = build_report(test, full, params, picks, model_ssim, fid_results)
+    report = build_report(test, full, curve, params, picks, model_ssim, fid_results)
     atomic.write_json(paths.eval_metrics, report)
     samples.write_png(grid, paths.eval_samples)
+    hint_curve.write_csv(curve, paths.hint_curve)
     _log_summary(report, seconds, config.inference_mode)
     log_to_training_run(paths, report, [paths.eval_metrics, paths.eval_samples])
 
@@ -142,7 +144,7 @@ def _fid(test: TestScores, predictions, mean_image, paths: ProjectPaths, params:
 # ---------------------------------------------------------------- reporting
 
 
-def build_report(test: TestScores, full, params: Params, picks, ssim, fid_results) -> dict:
+def build_report(test: TestScores, full, curve, params: Params, picks, ssim, fid_results) -> dict:
     report: dict = {name: summaries_to_dict(test.scores[name].summaries()) for name in SCORED}
     report.update(
         test_images=test.scores["model"].count,
@@ -151,6 +153,7 @@ def build_report(test: TestScores, full, params: Params, picks, ssim, fid_result
         image_size=params.data.image_size,
         psnr_cap_db=PSNR_CAP_DB,
         full_resolution=full.to_dict(),
+        hints=curve.to_dict(),
         samples=[
             {
                 "rank": rank + 1,
@@ -213,6 +216,11 @@ def log_to_training_run(paths: ProjectPaths, report: dict, files: list[Path]) ->
     if link is None:
         return
     link.log_metrics(scalar_metrics(report))
+    for row in report["hints"]["table"]:  # a curve: one step per number of hints
+        link.log_metrics(
+            {f"eval_hints_{k}": v for k, v in row.items() if k != "hints" and v is not None},
+            step=row["hints"],
+        )
     tags = {"eval.inference_mode": report["inference_mode"], "eval.test_images": report["test_images"]}
     for name, result in report.get("fid", {}).items():
         tags.update({f"eval.fid.{name}.{key}": value for key, value in result.items()})

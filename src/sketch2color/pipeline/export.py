@@ -42,8 +42,10 @@ def run(params: Params, paths: ProjectPaths) -> None:
     mode = params.evaluate.inference_mode
     size = params.data.image_size
     keras_backend = trained_generator(paths, mode, size)
-    sketches = parity_sketches(paths, size, config.parity_images)
+    sketches, colors = parity_pairs(paths, size, config.parity_images)
     reference = keras_backend.color_batch(sketches)
+    hints = parity_hints(colors, params) if keras_backend.takes_hints else None
+    reference_with_hints = None if hints is None else keras_backend.color_batch(sketches, hints)
     judge = mode == "eval"
 
     target = paths.export
@@ -59,6 +61,9 @@ def run(params: Params, paths: ProjectPaths) -> None:
                 bytes=formats.size_in_bytes(path),
                 parity=parity.compare(backend.color_batch(sketches), reference, judge),
                 timing=parity.measure_timing(backend, sketches, config.latency_runs),
+                parity_with_hints=None
+                if hints is None
+                else parity.compare(backend.color_batch(sketches, hints), reference_with_hints, judge),
             )
             _log_format(name, reports[name])
         keras_timing = parity.measure_timing(keras_backend, sketches, config.latency_runs)
@@ -73,15 +78,26 @@ def run(params: Params, paths: ProjectPaths) -> None:
     log_to_training_run(paths, target, summary)
 
 
-def parity_sketches(paths: ProjectPaths, image_size: int, count: int) -> np.ndarray:
-    """Up to ``count`` test-split sketches (the val split if there is no test split)."""
+def parity_pairs(paths: ProjectPaths, image_size: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``count`` test-split (sketches, colours) (the val split if there is no test split)."""
     for split in ("test", "val"):
         for batch in batched(read_split(paths.split, split, image_size, []), count):
-            return np.stack([pair.sketch for pair in batch])
+            return np.stack([pair.sketch for pair in batch]), np.stack([pair.color for pair in batch])
     raise DataError(
         f"no test or val records in {paths.split} to check the exported formats "
         "against the Keras model: run the split stage"
     )
+
+
+PARITY_HINTS = 5
+PARITY_HINT_SEED = 7
+
+
+def parity_hints(colors: np.ndarray, params: Params) -> np.ndarray:
+    """A few hints per parity image, drawn from its ground truth, to check the with_hints signatures."""
+    from sketch2color.data.hints import as_rgba, draw_for_evaluation
+
+    return as_rgba(draw_for_evaluation(colors, PARITY_HINTS, params.train.hints, PARITY_HINT_SEED, 0))
 
 
 def _log_format(name: str, report: parity.FormatReport) -> None:
@@ -110,7 +126,7 @@ def _log_format(name: str, report: parity.FormatReport) -> None:
 
 def fastest_usable(reports: Mapping[str, parity.FormatReport]) -> str | None:
     """The format with the lowest p50 latency among those that agree (or were not judged)."""
-    usable = {n: r for n, r in reports.items() if r.parity.agrees is not False}
+    usable = {n: r for n, r in reports.items() if r.agrees is not False}
     if not usable:
         return None
     return min(usable, key=lambda n: usable[n].timing.latency_ms_p50)
@@ -124,7 +140,7 @@ def folder_manifest(reports, written, fastest, image_size: int, mode: str) -> di
         "input": {"name": formats.INPUT_NAME, "dtype": "uint8", "shape": [None, image_size, image_size, 3]},
         "output": {"name": formats.OUTPUT_NAME, "dtype": "uint8", "shape": [None, image_size, image_size, 3]},
         "formats": {name: path.name for name, path in written.items()},
-        "usable": [name for name, r in reports.items() if r.parity.agrees is not False],
+        "usable": [name for name, r in reports.items() if r.agrees is not False],
         "fastest": fastest,
     }
 

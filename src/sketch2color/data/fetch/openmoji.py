@@ -19,7 +19,12 @@ Left out, each rule counted in the fetch report:
 * emoji whose line art is (nearly) empty after rendering;
 * emoji with nothing to colour: their colour layers change (almost) no pixel
   of the line art (a black clock face, a white flag). They teach no colour,
-  and a test set holding them scores the sketch itself as a perfect answer.
+  and a test set holding them scores the sketch itself as a perfect answer;
+* recoloured twins: emoji that share their line art with others but not
+  their colours (the red, blue, green ... circles, hearts and flags, red or
+  white hair). Like skin tones, their lines cannot say which colour; emoji
+  that share both lines and colours (a man firefighter, a person
+  firefighter) are kept, in one variant group.
 
 Variants of one drawing (skin tones, gendered forms such as police officer,
 man police officer, woman police officer) share a group in
@@ -33,6 +38,7 @@ params give the same bytes on every machine.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -46,7 +52,7 @@ from tqdm import tqdm
 
 from sketch2color.config import OpenMojiConfig, Params
 from sketch2color.data.fetch.report import Attribution, FetchReport
-from sketch2color.data.images import join_halves
+from sketch2color.data.images import join_halves, resize_square
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.image_io import decode_rgb, encode_rgb
 from sketch2color.paths import ProjectPaths
@@ -88,7 +94,13 @@ EXCLUDED_EXTRA = "non-Unicode extra (OpenMoji's own icon)"
 EXCLUDED_SKIN_TONE = "skin-tone variant (fetch.openmoji.skin_tones: exclude)"
 EXCLUDED_EMPTY = "line art (nearly) empty (below fetch.openmoji.min_line_fraction)"
 EXCLUDED_UNCOLORED = "nothing to colour (below fetch.openmoji.min_color_fraction)"
+EXCLUDED_TWIN = "recoloured twin: the same line art as another emoji, in other colours"
 COLOR_CHANGE_LEVEL = 32
+THUMBNAIL_SIDE = 64
+"""Line art is compared at this size, colours quantised to 16 levels: the same drawing, whatever
+its anti-aliasing."""
+TWIN_COLOR_DIFFERENCE = 24
+"""Mean absolute difference (0-255) above which two thumbnails of one line art have other colours."""
 """A pixel whose colour render differs from its sketch render by more than this (any channel) is coloured."""
 
 _GROUP_ID = re.compile(r"<g\b[^>]*\bid=\"([^\"]+)\"")
@@ -206,6 +218,8 @@ class Rendered:
     line_fraction: float
     color_fraction: float = 0.0
     error: str | None = None
+    line_key: str = ""  # the line art's identity (thumbnail hash)
+    thumbnail: np.ndarray | None = None  # the colour image at THUMBNAIL_SIDE
 
 
 def _render_job(job: tuple[Emoji, int]) -> Rendered:
@@ -216,7 +230,41 @@ def _render_job(job: tuple[Emoji, int]) -> Rendered:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return Rendered(emoji, None, 0.0, error=f"cannot render ({type(exc).__name__}: {exc})")
     pair = encode_rgb(join_halves(color, sketch))
-    return Rendered(emoji, pair, line_fraction(sketch), color_fraction(color, sketch))
+    small_sketch = resize_square(sketch, THUMBNAIL_SIDE)
+    line_key = hashlib.md5((small_sketch // 16).tobytes()).hexdigest()
+    return Rendered(
+        emoji,
+        pair,
+        line_fraction(sketch),
+        color_fraction(color, sketch),
+        None,
+        line_key,
+        resize_square(color, THUMBNAIL_SIDE),
+    )
+
+
+def recoloured_twins(rendered: Sequence[Rendered]) -> tuple[set[str], dict[str, str]]:
+    """Codes of the emoji whose line art another emoji shares in other colours, and for the true
+    duplicates (the same lines and colours) one variant group standing for all of theirs, so that
+    each such set lands in one split."""
+    by_lines: dict[str, list[Rendered]] = {}
+    for item in rendered:
+        by_lines.setdefault(item.line_key, []).append(item)
+    twins: set[str] = set()
+    merged: dict[str, str] = {}
+    for members in by_lines.values():
+        if len(members) < 2:
+            continue
+        first = members[0].thumbnail.astype(np.int16)
+        recoloured = any(
+            np.abs(m.thumbnail.astype(np.int16) - first).mean() > TWIN_COLOR_DIFFERENCE for m in members[1:]
+        )
+        if recoloured:
+            twins.update(m.emoji.code for m in members)
+        else:
+            group = variant_group(members[0].emoji)
+            merged.update({variant_group(m.emoji): group for m in members[1:]})
+    return twins, merged
 
 
 def render_all(emoji: Sequence[Emoji], config: OpenMojiConfig) -> Iterator[Rendered]:
@@ -278,20 +326,28 @@ def build(params: Params, paths: ProjectPaths, staging: Path) -> FetchReport:
             kept.append(emoji)
         else:
             report.exclude(rule)
-    groups: dict[str, str] = {}
-    target = staging / "train"
-    target.mkdir(parents=True)
+    usable: list[Rendered] = []
     for rendered in render_all(spread_subset(kept, config.limit), config):
-        name = f"{rendered.emoji.code}.png"
         if rendered.png is None:
-            report.skip(name, rendered.error or "cannot render")
+            report.skip(f"{rendered.emoji.code}.png", rendered.error or "cannot render")
         elif rendered.line_fraction < config.min_line_fraction:
             report.exclude(EXCLUDED_EMPTY)
         elif rendered.color_fraction < config.min_color_fraction:
             report.exclude(EXCLUDED_UNCOLORED)
         else:
-            (target / name).write_bytes(rendered.png)
-            groups[f"train/{name}"] = variant_group(rendered.emoji)
+            usable.append(rendered)
+    twins, merged = recoloured_twins(usable)
+    groups: dict[str, str] = {}
+    target = staging / "train"
+    target.mkdir(parents=True)
+    for rendered in usable:
+        code = rendered.emoji.code
+        if code in twins:
+            report.exclude(EXCLUDED_TWIN)
+            continue
+        (target / f"{code}.png").write_bytes(rendered.png)
+        group = variant_group(rendered.emoji)
+        groups[f"train/{code}.png"] = merged.get(group, group)
     report.counts["train"] = len(groups)
     if not groups:
         raise Sketch2ColorError(f"{folder}: no OpenMoji emoji left to use{report.skipped_summary()}")

@@ -1,0 +1,156 @@
+"""Colour hints: the simulated-hint sampler's statistics, and a tiny model that learns to follow hints.
+
+The learning test trains through the project's own loop (prepare_training,
+run_training) on a set where one drawing comes in two colours: without hints
+the colour cannot be told from the lines, with hints it can.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from sketch2color.config import HintsConfig
+from sketch2color.data.hints import PAPER_LEVEL, as_rgba, patch_sides, sample_hints
+from sketch2color.data.shards import Pair, write_shards
+from sketch2color.inference.backends import KerasBackend
+from sketch2color.inference.pixels import to_model_input
+from sketch2color.paths import ProjectPaths
+from sketch2color.training.loop import run_training
+from sketch2color.training.plan import prepare_training
+
+from tiny_training import RecordingTracker, tiny_params
+
+SIZE = 32
+
+
+def ground_truths(count: int, size: int = SIZE) -> np.ndarray:
+    """White paper with a coloured block covering a tenth of each image, in [-1, 1]."""
+    rng = np.random.default_rng(0)
+    images = np.full((count, size, size, 3), 255, np.uint8)
+    side = int(size * 0.32)
+    for image in images:
+        top, left = rng.integers(0, size - side, 2)
+        image[top : top + side, left : left + side] = rng.integers(0, 200, 3)
+    return to_model_input(images)
+
+
+def test_counts_are_geometric_with_some_pairs_getting_none():
+    config = HintsConfig(stop_probability=0.125, max_hints=60)
+    hints = sample_hints(tf.constant(ground_truths(4000)), tf.constant([1, 2]), config)
+    counts = hints.active.numpy().sum(axis=1)
+    assert counts.mean() == pytest.approx((1 - 0.125) / 0.125, rel=0.08)  # 7 on average
+    assert (counts == 0).mean() == pytest.approx(0.125, abs=0.02)
+    assert counts.max() <= 60
+    capped = sample_hints(tf.constant(ground_truths(500)), tf.constant([1, 2]), HintsConfig(max_hints=5))
+    assert capped.active.numpy().sum(axis=1).max() == 5
+
+
+def test_patches_lie_inside_the_image_at_the_scaled_size_and_favour_coloured_pixels():
+    truths = ground_truths(800)
+    hints = sample_hints(tf.constant(truths), tf.constant([3, 4]), HintsConfig(stop_probability=0.1))
+    boxes, active = hints.boxes.numpy(), hints.active.numpy()
+    top, left, bottom, right = (boxes[..., i][active] for i in range(4))
+    assert (top >= 0).all() and (left >= 0).all() and (bottom <= SIZE).all() and (right <= SIZE).all()
+    sides = bottom - top
+    assert (sides == right - left).all()  # square patches
+    assert set(np.unique(sides)) == set(range(patch_sides(SIZE)[0], patch_sides(SIZE)[1] + 1))
+    assert patch_sides(256) == (1, 9) and patch_sides(64) == (1, 2)
+    # The block is a tenth of each image; weighted 9:1, most hints start on it.
+    centres = np.stack([(top + bottom) // 2, (left + right) // 2], axis=-1)
+    image = np.nonzero(active)[0]
+    on_color = ~(truths[image, centres[:, 0], centres[:, 1]] >= PAPER_LEVEL).all(axis=-1)
+    assert on_color.mean() > 0.4
+
+
+def test_each_patch_holds_the_ground_truths_mean_over_it():
+    rng = np.random.default_rng(5)
+    truths = rng.uniform(-1, 1, (16, SIZE, SIZE, 3)).astype(np.float32)
+    hints = sample_hints(tf.constant(truths), tf.constant([5, 6]), HintsConfig(stop_probability=0.2))
+    boxes, colors, active = hints.boxes.numpy(), hints.box_colors.numpy(), hints.active.numpy()
+    painted, mask = hints.colors.numpy(), hints.mask.numpy()[..., 0]
+    for image, slot in zip(*np.nonzero(active), strict=True):
+        top, left, bottom, right = boxes[image, slot]
+        expected = truths[image, top:bottom, left:right].reshape(-1, 3).mean(axis=0)
+        np.testing.assert_allclose(colors[image, slot], expected, atol=1e-4)
+    assert ((mask == 1) == (np.abs(painted).sum(axis=-1) > 0) | (mask == 1)).all()
+    assert (painted[mask == 0] == 0).all()
+    # The last active patch is on top where patches overlap.
+    image, slot = max(zip(*np.nonzero(active), strict=True))
+    top, left, bottom, right = boxes[image, slot]
+    np.testing.assert_allclose(painted[image, top, left], colors[image, slot], atol=1e-6)
+
+
+def test_the_same_seed_gives_the_same_hints_and_another_seed_others():
+    truths = tf.constant(ground_truths(32))
+    first = sample_hints(truths, tf.constant([9, 0]), HintsConfig())
+    again = sample_hints(truths, tf.constant([9, 0]), HintsConfig())
+    other = sample_hints(truths, tf.constant([9, 1]), HintsConfig())
+    assert np.array_equal(first.colors.numpy(), again.colors.numpy())
+    assert not np.array_equal(first.boxes.numpy(), other.boxes.numpy())
+    exact = sample_hints(truths, tf.constant([9, 0]), HintsConfig(), count=5)
+    assert (exact.active.numpy().sum(axis=1) == 5).all()
+    rgba = as_rgba(exact)
+    assert rgba.dtype == np.uint8 and rgba.shape == (32, SIZE, SIZE, 4)
+    assert set(np.unique(rgba[..., 3])) <= {0, 255}
+
+
+# ---------------------------------------------------------------- learning to follow
+
+
+RED, BLUE = (220, 30, 30), (30, 60, 220)
+
+
+def two_colour_pairs(count: int) -> list[Pair]:
+    """One drawing, a square outline, filled red in half the pairs and blue in the other half."""
+    sketch = np.full((SIZE, SIZE, 3), 255, np.uint8)
+    sketch[6:26, 6] = sketch[6:26, 25] = sketch[6, 6:26] = sketch[25, 6:26] = 0
+    pairs = []
+    for index in range(count):
+        color = sketch.copy()
+        color[7:25, 7:25] = RED if index % 2 else BLUE
+        pairs.append(Pair(sketch, color, f"pair-{index:03d}"))
+    return pairs
+
+
+@pytest.mark.slow
+def test_a_tiny_hint_model_follows_two_different_hints_on_the_same_sketch(tmp_path):
+    paths = ProjectPaths(tmp_path)
+    pairs = two_colour_pairs(64)
+    write_shards(pairs, paths.augmented, "train", 2)
+    write_shards(pairs[:2], paths.split, "val", 1)
+    params = tiny_params(
+        epochs=60,
+        batch_size=8,
+        ngf=16,
+        ndf=8,
+        lambda_l1=1000.0,
+        learning_rate=2e-3,
+        decay_epochs=12,
+        checkpoint_every_steps=1000,
+        log_every_steps=50,
+        hints={"enabled": True, "stop_probability": 0.1, "colored_weight": 20.0},
+    )
+    plan = prepare_training(params, paths)
+    outcome = run_training(plan, RecordingTracker())
+    plan.store.close()
+    outcome.generator.save(tmp_path / "hints.keras")
+    backend = KerasBackend(tmp_path / "hints.keras", "eval")
+    assert backend.takes_hints
+
+    sketch = pairs[0].sketch[None]
+    outputs = {}
+    for name, color in (("red", RED), ("blue", BLUE)):
+        hint = np.zeros((1, SIZE, SIZE, 4), np.uint8)
+        hint[0, 14:17, 14:17] = (*color, 255)  # one dab in the middle of the square
+        outputs[name] = backend.color_batch(sketch, hint)[0].astype(int)
+    near = (slice(10, 21), slice(10, 21))  # around the dab, inside the outline
+    red_there, blue_there = outputs["red"][near].mean(axis=(0, 1)), outputs["blue"][near].mean(axis=(0, 1))
+    assert red_there[0] > red_there[2] + 60, red_there  # red where the red dab is
+    assert blue_there[2] > blue_there[0] + 60, blue_there  # blue where the blue dab is
+    assert np.abs(outputs["red"] - outputs["blue"]).mean() > 20  # two different pictures
