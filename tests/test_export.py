@@ -220,3 +220,45 @@ def test_train_dropout_mode_skips_tflite_and_keeps_dropout_in_the_savedmodel(tmp
 def test_tflite_is_refused_only_for_train_dropout():
     assert formats.tflite_unavailable_reason("eval") is None
     assert "stateless random" in formats.tflite_unavailable_reason("train_dropout")
+
+
+# ---------------------------------------------------------------- a hint model
+
+
+def tiny_hint_generator():
+    """The tiny generator with the four hint channels beside the sketch, as train.hints builds it."""
+    import keras
+
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input((SIZE, SIZE, 7), name="sketch_and_hints")
+    x = keras.layers.Conv2D(8, 4, strides=2, padding="same")(inputs)
+    x = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5)(x)
+    x = keras.layers.LeakyReLU(0.2)(x)
+    x = keras.layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh")(x)
+    return keras.Model(inputs, x, name="generator")
+
+
+def test_a_hint_model_is_exported_with_hints_in_every_format_and_each_agrees_with_keras(tmp_path):
+    paths = ProjectPaths(tmp_path)
+    pairs = [Pair(s, 255 - s, f"t{i}.png") for i, s in enumerate(sketches(5, seed=1))]
+    write_shards(pairs, paths.split, "test", 1)
+    paths.models.mkdir(parents=True)
+    tiny_hint_generator().save(paths.models / "generator.keras")
+    export_stage(make_params(), paths)
+
+    summary = json.loads((paths.metrics / "export.json").read_text())
+    for name, entry in summary["formats"].items():
+        assert entry["with_hints"]["agrees"] is True, name
+        assert entry["agrees"] is True, name
+    keras_model = KerasBackend(paths.models / "generator.keras", "eval")
+    batch = sketches(2, seed=3)
+    hints = np.zeros((2, SIZE, SIZE, 4), np.uint8)
+    hints[0, 8:12, 8:12] = (250, 20, 20, 255)
+    hints[1, 20:23, 4:7] = (20, 20, 250, 255)
+    with_hints, without = keras_model.color_batch(batch, hints), keras_model.color_batch(batch)
+    assert np.abs(with_hints.astype(int) - without.astype(int)).max() > 5  # the hints change the picture
+    for name in ("savedmodel", "generator_float32.tflite"):
+        exported_model = open_model(paths.models / "export" / name)
+        assert exported_model.takes_hints, name
+        assert np.abs(exported_model.color_batch(batch, hints).astype(int) - with_hints).max() <= 2, name
+        assert np.abs(exported_model.color_batch(batch).astype(int) - without).max() <= 2, name

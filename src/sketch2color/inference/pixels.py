@@ -71,5 +71,5 @@ def model_inputs_tensor(sketches, hints):
     """The tensor form of :func:`model_inputs` for a hint model (uint8 sketches and RGBA hints)."""
     import tensorflow as tf
 
-    mask = tf.cast(hints[..., 3:4] > 0, tf.float32)
+    mask = tf.minimum(tf.cast(hints[..., 3:4], tf.float32), 1.0)  # 0 or 1; TFLite has no uint8 Greater
     return tf.concat([to_model_range(sketches), to_model_range(hints[..., :3]) * mask, mask], axis=-1)
