@@ -32,6 +32,7 @@ from tiny_generators import (
     RED,
     SIZE,
     identity_generator,
+    save_hint_echo,
     save_identity,
     save_lambda_model,
     save_pickle_payload,
@@ -406,3 +407,76 @@ def test_the_fastest_export_is_chosen_with_keras_as_fallback(tmp_path, models, e
     (paths.models / "generator.keras").unlink()
     with pytest.raises(ModelLoadError, match="dvc repro"):
         choose_backend(None, paths, None, notes.append)
+
+
+# ---------------------------------------------------------------- hints
+
+
+def test_hints_from_a_file_and_from_points_reach_the_model_where_they_were_put(tmp_path):
+    model = save_hint_echo(tmp_path / "echo.keras")
+    sketch = save_image(tmp_path / "sketch.png", np.full((120, 200, 3), 255, np.uint8))
+    hint_image = np.zeros((60, 100, 4), np.uint8)  # half the sketch's size: scaled with it
+    hint_image[10:20, 60:80] = (30, 200, 40, 255)
+    hints = save_image(tmp_path / "hints.png", hint_image)
+    out = tmp_path / "out.png"
+    rc = main(
+        [
+            "colorize",
+            str(sketch),
+            "-o",
+            str(out),
+            "--model",
+            str(model),
+            "--output",
+            "raw",
+            "--hints",
+            str(hints),
+            "--hint",
+            "30,90,#d22f27",
+            "--hint-radius",
+            "8",
+        ]
+    )
+    assert rc == 0
+    result = read(out).astype(int)
+    assert result.shape == (120, 200, 3)
+    green = result[20:40, 120:160].reshape(-1, 3).mean(axis=0)  # the file's dab, scaled 2x
+    red = result[85:95, 25:35].reshape(-1, 3).mean(axis=0)  # the point's dab
+    assert green[1] > 120 and green[0] < 100, green
+    assert red[0] > 120 and red[1] < 100, red
+    assert result[100:, 150:].max() < 40  # no hint there: the echo model's black
+
+
+def test_hints_need_a_hint_model_and_one_sketch_and_are_parsed_strictly(tmp_path, models, capsys):
+    sketch = save_image(tmp_path / "s.png", marked_rgb(20, 20))
+    rc = main(
+        [
+            "colorize",
+            str(sketch),
+            "-o",
+            str(tmp_path / "o.png"),
+            "--model",
+            str(models["red"]),
+            "--hint",
+            "5,5,#ff0000",
+        ]
+    )
+    assert rc == 1 and "not trained with hints" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["colorize", str(sketch), "-o", str(tmp_path / "o.png"), "--hint", "5;5;red"])
+    assert "x,y,#rrggbb" in capsys.readouterr().err
+    no_alpha = save_image(tmp_path / "flat.png", np.zeros((20, 20, 3), np.uint8))
+    echo = save_hint_echo(tmp_path / "echo.keras")
+    rc = main(
+        [
+            "colorize",
+            str(sketch),
+            "-o",
+            str(tmp_path / "o.png"),
+            "--model",
+            str(echo),
+            "--hints",
+            str(no_alpha),
+        ]
+    )
+    assert rc == 1 and "no alpha channel" in capsys.readouterr().err

@@ -28,7 +28,7 @@ import mlflow
 from mlflow import MlflowClient
 
 from sketch2color.config import Params, params_from_dict
-from sketch2color.image_io import decode_rgb
+from sketch2color.image_io import decode_rgb, encode_rgba
 from sketch2color.inference.backends import KerasBackend
 from sketch2color.inference.colorizer import color_sketches
 from sketch2color.paths import ProjectPaths
@@ -495,3 +495,30 @@ def test_validation_figure_rejects_mismatched_inputs():
     images = np.zeros((2, 16, 16, 3), np.uint8)
     with pytest.raises(ValueError, match="same number"):
         render_validation_figure(images, images, images[:1], epoch=0)
+
+
+def test_the_colorizer_of_a_hint_model_takes_an_optional_hints_column(sqlite_store, tmp_path):
+    from sketch2color.serving import log_colorizer
+
+    from tiny_generators import save_hint_echo
+
+    model = save_hint_echo(tmp_path / "echo.keras")
+    mlflow.set_tracking_uri(sqlite_store)
+    with mlflow.start_run():
+        info = log_colorizer(model, "eval", ["tensorflow-cpu"])
+    colorizer = mlflow.pyfunc.load_model(info.model_uri)
+    sketch = np.full((40, 60, 3), 255, np.uint8)
+    hints = np.zeros((40, 60, 4), np.uint8)
+    hints[10:20, 10:30] = (20, 30, 220, 255)
+    request = pd.DataFrame(
+        {
+            "image": [encode_png(sketch), encode_png(sketch)],
+            "hints": [base64.b64encode(encode_rgba(hints)).decode(), None],
+        }
+    )
+    answer = colorizer.predict(request, params={"output": "raw"})
+    with_hints, without = (decode_rgb(base64.b64decode(text)) for text in answer["image"])
+    assert with_hints.shape == without.shape == (40, 60, 3)
+    assert with_hints[12:18, 14:26, 2].mean() > 150 and without.max() < 40  # blue where hinted, else black
+    with pytest.raises(mlflow.exceptions.MlflowException, match="row 0: 'hints'"):
+        colorizer.predict(pd.DataFrame({"image": [encode_png(sketch)], "hints": [encode_png(sketch)]}))

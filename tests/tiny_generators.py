@@ -77,3 +77,26 @@ class _TouchOnUnpickle:
 def save_pickle_payload(path: Path, marker: Path) -> Path:
     path.write_bytes(pickle.dumps(_TouchOnUnpickle(marker)))
     return path
+
+
+def hint_echo_generator(size: int = SIZE):
+    """A hint model with a known answer: each hint's colour where the hint is, black elsewhere.
+
+    One 1x1 convolution over (sketch, hint colours, mask): colour = hint + mask - 1, so a hint
+    pixel (mask 1) gives its colour and any other pixel (colour 0, mask 0) gives -1, black.
+    """
+    keras = _keras()
+    inputs = keras.Input((size, size, 7))
+    outputs = keras.layers.Conv2D(3, 1, name="echo")(inputs)
+    model = keras.Model(inputs, outputs)
+    kernel = np.zeros((1, 1, 7, 3), np.float32)
+    for channel in range(3):
+        kernel[0, 0, 3 + channel, channel] = 1.0
+        kernel[0, 0, 6, channel] = 1.0
+    model.get_layer("echo").set_weights([kernel, np.full(3, -1.0, np.float32)])
+    return model
+
+
+def save_hint_echo(path: Path, size: int = SIZE) -> Path:
+    hint_echo_generator(size).save(path)
+    return path

@@ -14,6 +14,7 @@ from pathlib import Path
 from sketch2color import __version__
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
+from sketch2color.inference.user_hints import UserHints
 
 
 def _check_params(args: argparse.Namespace) -> int:
@@ -37,6 +38,7 @@ def _colorize(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         inference_mode=args.inference_mode,
         output_mode=args.output,
+        hints=UserHints(args.hints, tuple(args.hint), args.hint_radius),
     )
 
 
@@ -44,6 +46,15 @@ def _gui(args: argparse.Namespace) -> int:
     from sketch2color.gui import run_gui
 
     return run_gui(args.model)
+
+
+def _dab(text: str):
+    from sketch2color.inference.user_hints import parse_dab
+
+    try:
+        return parse_dab(text)
+    except Sketch2ColorError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_int(text: str) -> int:
@@ -110,6 +121,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_OUTPUT,
         help="line_faithful (default): the colour spread up to the sketch's own lines at its own size, "
         "the lines multiplied over it; raw: the model's square stretched to the sketch's size",
+    )
+    colorize.add_argument(
+        "--hints",
+        type=Path,
+        metavar="HINTS.png",
+        help="colour hints for one sketch: an RGBA image of any size (scaled with the sketch) whose "
+        "non-transparent pixels say which colour goes there; needs a model trained with hints",
+    )
+    colorize.add_argument(
+        "--hint",
+        type=_dab,
+        action="append",
+        default=[],
+        metavar="X,Y,#RRGGBB",
+        help="one dab of colour at pixel X,Y of the sketch (repeat for more), painted over --hints",
+    )
+    colorize.add_argument(
+        "--hint-radius",
+        type=_positive_int,
+        metavar="PX",
+        help="the dabs' radius in the sketch's pixels (default: 1%% of its longer side, at least 2)",
     )
     colorize.set_defaults(handler=_colorize)
 

@@ -25,6 +25,14 @@ def encode_rgb(image: np.ndarray, suffix: str = ".png") -> bytes:
     return buffer.tobytes()
 
 
+def encode_rgba(image: np.ndarray) -> bytes:
+    """Encode an RGBA uint8 image as PNG (hint images: alpha marks the hints)."""
+    ok, buffer = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA))
+    if not ok:
+        raise OSError(f"OpenCV cannot encode a {image.shape} image as .png")
+    return buffer.tobytes()
+
+
 def decode_rgb(data: bytes) -> np.ndarray:
     """Decode PNG or JPEG bytes into an RGB uint8 image (trusted data: our own renders)."""
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)

@@ -6,7 +6,9 @@ pyfunc carries the Keras generator as an artifact and this package as its
 code, and colours through the inference layer, exactly as ``colorize``:
 
 * input: a DataFrame (or the ``inputs`` of a JSON request) with an ``image``
-  column of base64 PNG or JPEG sketches of any size;
+  column of base64 PNG or JPEG sketches of any size, and for a model trained
+  with hints an optional ``hints`` column: base64 RGBA PNGs of any size whose
+  non-transparent pixels are colour hints (scaled with their sketch);
 * params: ``output`` is ``line_faithful`` (the default) or ``raw``;
 * output: a DataFrame whose ``image`` column holds each coloured picture, at
   its sketch's size, as base64 PNG.
@@ -35,6 +37,7 @@ from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
 
 ARTIFACT_NAME = "colorizer"
 IMAGE_COLUMN = "image"
+HINTS_COLUMN = "hints"
 GENERATOR_ARTIFACT = "generator"
 SETTINGS_ARTIFACT = "settings"
 """A small JSON artifact (the inference mode); MLflow would log a model_config as run params too."""
@@ -58,34 +61,41 @@ def encode_png(image: np.ndarray) -> str:
     return base64.b64encode(encode_rgb(image, ".png")).decode("ascii")
 
 
-def decode_image(text: str, row: int) -> np.ndarray:
-    """A base64 PNG or JPEG into RGB, through the pipeline's decoder for untrusted files."""
-    from sketch2color.data.images import BadImage, load_rgb
+def decode_image(text: str, row: int, column: str = IMAGE_COLUMN) -> np.ndarray:
+    """A base64 PNG or JPEG into RGB (the hints column: RGBA), through the decoder for untrusted files."""
+    from sketch2color.data.images import BadImage, load_rgb, load_rgba
 
     try:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError, TypeError):
-        raise ServingError(f"row {row}: '{IMAGE_COLUMN}' is not base64 text") from None
+        raise ServingError(f"row {row}: '{column}' is not base64 text") from None
+    decode = load_rgba if column == HINTS_COLUMN else load_rgb
     try:
-        return load_rgb(io.BytesIO(data), MAX_IMAGE_PIXELS)
+        return decode(io.BytesIO(data), MAX_IMAGE_PIXELS)
     except BadImage as exc:
-        raise ServingError(f"row {row}: '{IMAGE_COLUMN}' is not a usable PNG or JPEG: {exc}") from None
+        raise ServingError(f"row {row}: '{column}' is not a usable image: {exc}") from None
 
 
-def image_column(model_input: Any) -> list[str]:
-    """The base64 images of a request, whichever shape MLflow hands them over in."""
+def request_column(model_input: Any, column: str) -> list[str | None]:
+    """One column of a request as base64 texts (None where a row has none), whichever shape
+    MLflow hands the request over in: a DataFrame, a dict of columns, or a bare list of images."""
     if hasattr(model_input, "columns"):  # a pandas DataFrame
-        if IMAGE_COLUMN not in model_input.columns:
-            raise ServingError(
-                f"the request has no '{IMAGE_COLUMN}' column (columns: {list(model_input.columns)})"
-            )
-        return [str(value) for value in model_input[IMAGE_COLUMN].tolist()]
-    if isinstance(model_input, dict):
-        values = model_input.get(IMAGE_COLUMN)
-        if values is None:
-            raise ServingError(f"the request has no '{IMAGE_COLUMN}' field")
-        return [str(v) for v in np.atleast_1d(values).tolist()]
-    return [str(v) for v in np.atleast_1d(model_input).tolist()]
+        values = model_input[column].tolist() if column in model_input.columns else None
+        rows = len(model_input)
+    elif isinstance(model_input, dict):
+        values = model_input.get(column)
+        values = None if values is None else np.atleast_1d(values).tolist()
+        rows = len(np.atleast_1d(model_input.get(IMAGE_COLUMN, [])))
+    else:
+        values = np.atleast_1d(model_input).tolist() if column == IMAGE_COLUMN else None
+        rows = len(np.atleast_1d(model_input))
+    if values is None:
+        return [None] * rows
+    return [None if _missing(value) else str(value) for value in values]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and np.isnan(value))
 
 
 class SketchColorizer(PythonModel):
@@ -108,8 +118,18 @@ class SketchColorizer(PythonModel):
             raise ServingError(
                 f"params.{OUTPUT_PARAM} is {output!r}; expected one of {', '.join(OUTPUT_MODES)}"
             )
-        sketches = [decode_image(text, row) for row, text in enumerate(image_column(model_input))]
-        colored = color_sketches(self.backend, sketches) if sketches else []
+        images = request_column(model_input, IMAGE_COLUMN)
+        missing = [row for row, text in enumerate(images) if text is None]
+        if missing:
+            raise ServingError(f"row {missing[0]}: no '{IMAGE_COLUMN}' (every row needs a base64 sketch)")
+        sketches = [decode_image(text, row) for row, text in enumerate(images)]
+        hints = [
+            None if text is None else decode_image(text, row, HINTS_COLUMN)
+            for row, text in enumerate(request_column(model_input, HINTS_COLUMN))
+        ]
+        if any(h is not None for h in hints) and not self.backend.takes_hints:
+            raise ServingError(f"this model was not trained with hints; send no '{HINTS_COLUMN}' column")
+        colored = color_sketches(self.backend, sketches, hints) if sketches else []
         return pd.DataFrame({IMAGE_COLUMN: [encode_png(answer.picture(output)) for answer in colored]})
 
 
@@ -119,7 +139,7 @@ def signature():
     from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
     return ModelSignature(
-        inputs=Schema([ColSpec("string", IMAGE_COLUMN)]),
+        inputs=Schema([ColSpec("string", IMAGE_COLUMN), ColSpec("string", HINTS_COLUMN, required=False)]),
         outputs=Schema([ColSpec("string", IMAGE_COLUMN)]),
         params=ParamSchema([ParamSpec(OUTPUT_PARAM, "string", DEFAULT_OUTPUT)]),
     )

@@ -45,7 +45,8 @@ def _prepare(job: Job, size: int, max_pixels: int) -> tuple[Job, Prepared] | Fai
         rgb = read_sketch(job.source, max_pixels)
     except BadImage as exc:
         return Failure(job.source, str(exc))
-    return job, prepare(rgb, size)
+    hints = job.hints.render(*rgb.shape[:2], max_pixels) if job.hints else None
+    return job, prepare(rgb, size, hints)
 
 
 def _finish(job: Job, colored: Colored, output: OutputMode) -> Failure | None:

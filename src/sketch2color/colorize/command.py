@@ -6,6 +6,7 @@ file failed, so a script can tell.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from sketch2color.colorize.inputs import plan_jobs
 from sketch2color.config import InferenceMode
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OutputMode
 from sketch2color.inference.selection import Settings, choose_backend
+from sketch2color.inference.user_hints import NO_HINTS, UserHints
 from sketch2color.paths import ProjectPaths
 
 DEFAULT_BATCH_SIZE = 8
@@ -29,6 +31,7 @@ def run_colorize(
     batch_size: int = DEFAULT_BATCH_SIZE,
     inference_mode: InferenceMode | None = None,
     output_mode: OutputMode = DEFAULT_OUTPUT,
+    hints: UserHints = NO_HINTS,
     paths: ProjectPaths | None = None,
 ) -> int:
     """The ``colorize`` command. Exit code: 0 when every sketch was coloured, 1 when any failed.
@@ -47,12 +50,21 @@ def run_colorize(
 
     paths = paths or ProjectPaths.discover()
     jobs, failures = plan_jobs(sources, output)
+    if hints:
+        if len(jobs) != 1 or len(sources) != 1 or sources[0].is_dir():
+            raise ColorizeError("--hints and --hint colour one sketch file; give one SKETCH, not a folder")
+        jobs = [dataclasses.replace(jobs[0], hints=hints)]
     for failure in failures:
         report(f"{failure.source}: skipped: {failure.reason}")
     summary = Summary()
     if jobs:
         settings = Settings.from_project(paths, report)
         backend = choose_backend(model, paths, inference_mode, report, settings.inference_mode)
+        if hints and not backend.takes_hints:
+            raise ColorizeError(
+                f"--hints/--hint: {backend.path} was not trained with hints (train.hints.enabled); "
+                "train a hint model, for example with profiles/openmoji-hints.yaml"
+            )
         report(f"model: {backend.path} ({backend.format}, {backend.input_size}x{backend.input_size} px)")
         with tqdm(
             total=len(jobs),

@@ -15,12 +15,14 @@ import numpy as np
 
 from sketch2color.colorize.errors import ColorizeError
 from sketch2color.data.images import IMAGE_SUFFIXES, BadImage, load_rgb
+from sketch2color.inference.user_hints import NO_HINTS, UserHints
 
 
 @dataclass(frozen=True)
 class Job:
     source: Path
     target: Path
+    hints: UserHints = NO_HINTS
 
 
 @dataclass(frozen=True)

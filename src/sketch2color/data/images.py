@@ -39,6 +39,19 @@ def load_rgb(path: Path | BinaryIO, max_pixels: int) -> np.ndarray:
     so a tiny file that claims a huge canvas costs nothing. Transparency is
     composited onto white because sketches are dark lines on white paper.
     """
+    return _decode(path, max_pixels, _to_rgb_array)
+
+
+def load_rgba(path: Path | BinaryIO, max_pixels: int) -> np.ndarray:
+    """Decode an image with an alpha channel into HxWx4 uint8 RGBA (a hint image: alpha marks the dabs).
+
+    Checked and guarded as :func:`load_rgb`; an image without transparency is
+    a :class:`BadImage`, since nothing in it says which pixels are hints.
+    """
+    return _decode(path, max_pixels, _to_rgba_array)
+
+
+def _decode(path: Path | BinaryIO, max_pixels: int, convert) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -50,7 +63,7 @@ def load_rgb(path: Path | BinaryIO, max_pixels: int) -> np.ndarray:
                         "(fetch.safety.max_image_pixels): possible decompression bomb"
                     )
                 image.load()
-                return _to_rgb_array(image)
+                return convert(image)
     except BadImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -79,6 +92,13 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         return _high_depth_grey_to_rgb(np.asarray(image), image.mode)
     return np.asarray(image.convert("RGB"))
+
+
+def _to_rgba_array(image: Image.Image) -> np.ndarray:
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+    if not has_alpha:
+        raise BadImage(f"has no alpha channel (mode {image.mode}): hints are the non-transparent pixels")
+    return np.asarray(image.convert("RGBA"))
 
 
 def _high_depth_grey_to_rgb(array: np.ndarray, mode: str) -> np.ndarray:
