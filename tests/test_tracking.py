@@ -504,7 +504,10 @@ def test_the_colorizer_of_a_hint_model_takes_an_optional_hints_column(sqlite_sto
 
     model = save_hint_echo(tmp_path / "echo.keras")
     mlflow.set_tracking_uri(sqlite_store)
-    with mlflow.start_run():
+    experiment = MlflowClient(sqlite_store).create_experiment(
+        "hints", artifact_location=(tmp_path / "a").as_uri()
+    )
+    with mlflow.start_run(experiment_id=experiment):
         info = log_colorizer(model, "eval", ["tensorflow-cpu"])
     colorizer = mlflow.pyfunc.load_model(info.model_uri)
     sketch = np.full((40, 60, 3), 255, np.uint8)

@@ -1,4 +1,11 @@
-"""The paper's desktop window (its Figure 5): open a sketch, colour it, compare, save.
+"""The paper's desktop window (its Figure 5): open a sketch, steer its colours, colour it, compare, save.
+
+With a model trained with hints (``train.hints.enabled``) the user paints
+dabs of colour on the sketch: pick a colour (the dialog, or a click on the
+result or on a reference picture), set the brush, click or drag on the
+sketch; undo and clear take dabs back. The result is coloured again in the
+worker a moment after each change, and the dabs are kept beside the sketch
+(``drawing.hints.png``) and come back when it is opened again.
 
 Tkinter draws the window. Decoding, colouring, display resizing and saving
 go through the same functions as the pipeline and the ``colorize`` command
@@ -37,9 +44,13 @@ from sketch2color.image_io import write_rgb
 from sketch2color.inference.backends import Backend
 from sketch2color.inference.colorizer import Colored, OutputMode, color_sketches
 from sketch2color.inference.selection import Settings, choose_backend
+from sketch2color.inference.user_hints import HintLayer, default_radius, hints_file, over_sketch
 from sketch2color.paths import ProjectPaths
 
 PANEL_SIZE = 384
+RECOLOR_DELAY_MS = 300
+"""How long after the last change to the hints the result is coloured again."""
+DEFAULT_HINT_COLOR = (210, 47, 39)
 POLL_MS = 40
 ERROR_COLOUR = "#b00020"
 TEXT_COLOUR = "#202020"
@@ -59,6 +70,8 @@ class _Color:
     sketch: np.ndarray
     generation: int  # which opened sketch this is: a late result for an older one is dropped
     output: OutputMode
+    hints: np.ndarray | None = None  # RGBA at the sketch's size, for a model trained with hints
+    hint_version: int = 0  # which state of the hint layer these are: the model's answer is reused
 
 
 class _Worker(threading.Thread):
@@ -72,7 +85,7 @@ class _Worker(threading.Thread):
         self._results = results
         self._backend: Backend | None = None
         self._model_path: Path | None = None
-        self._last: tuple[int, Colored] | None = None  # the model's answer for the open sketch
+        self._last: tuple[tuple[int, int], Colored] | None = None  # the model's answer for the sketch
 
     def run(self) -> None:
         while (task := self.tasks.get()) is not None:
@@ -106,13 +119,19 @@ class _Worker(threading.Thread):
         if self._backend is None:
             self._load(self._model_path)
         started = time.perf_counter()
-        if self._last is None or self._last[0] != task.generation:
-            self._last = (task.generation, color_sketches(self._backend, [task.sketch])[0])
+        key = (task.generation, task.hint_version)
+        if self._last is None or self._last[0] != key:
+            hints = task.hints if self._backend.takes_hints else None
+            self._last = (key, color_sketches(self._backend, [task.sketch], [hints])[0])
         result = self._last[1].picture(task.output)  # a new output mode reuses the model's answer
         self._results.put(("result", (result, time.perf_counter() - started, task.generation)))
 
 
 # ---------------------------------------------------------------- display helpers
+
+
+def _hex(color) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in color))
 
 
 def fit_for_display(rgb: np.ndarray, box: int = PANEL_SIZE) -> np.ndarray:
@@ -146,6 +165,13 @@ class ColorizerApp:
         self.result: np.ndarray | None = None
         self.sketch_photo: tk.PhotoImage | None = None
         self.result_photo: tk.PhotoImage | None = None
+        self.reference: np.ndarray | None = None
+        self.reference_photo: tk.PhotoImage | None = None
+        self.hints: HintLayer | None = None
+        self.hint_color: tuple[int, int, int] = DEFAULT_HINT_COLOR
+        self._hint_version = 0
+        self._recolor_id: str | None = None
+        self._recolor_pending = False
         self.backend: Backend | None = None
         self.last_error: str | None = None
         self.idle = threading.Event()
@@ -174,7 +200,7 @@ class ColorizerApp:
         toolbar = ttk.Frame(root)
         toolbar.pack(side=tk.TOP, fill=tk.X)
         self.open_button = ttk.Button(toolbar, text="Open sketch…", command=self._ask_open_sketch)
-        self.color_button = ttk.Button(toolbar, text="Colourise", command=self.colorise)
+        self.color_button = ttk.Button(toolbar, text="Colourise", command=self.colorize)
         self.save_button = ttk.Button(toolbar, text="Save result…", command=self._ask_save_result)
         self.model_button = ttk.Button(toolbar, text="Choose model…", command=self._ask_model)
         for button in (self.open_button, self.color_button, self.save_button, self.model_button):
@@ -185,10 +211,39 @@ class ColorizerApp:
         )
         self.stretched_toggle.pack(side=tk.LEFT, padx=(6, 0), pady=(0, 8))
 
+        hint_bar = ttk.Frame(root)
+        hint_bar.pack(side=tk.TOP, fill=tk.X)
+        ttk.Label(hint_bar, text="Hints:").pack(side=tk.LEFT, padx=(0, 6))
+        self.swatch = tk.Label(hint_bar, width=3, relief=tk.SUNKEN, bg=_hex(self.hint_color))
+        self.swatch.pack(side=tk.LEFT, padx=(0, 4), pady=(0, 8))
+        self.pick_button = ttk.Button(hint_bar, text="Colour…", command=self._ask_hint_color)
+        self.reference_button = ttk.Button(hint_bar, text="Open reference…", command=self._ask_reference)
+        for button in (self.pick_button, self.reference_button):
+            button.pack(side=tk.LEFT, padx=(0, 6), pady=(0, 8))
+        ttk.Label(hint_bar, text="Brush").pack(side=tk.LEFT)
+        self.brush = tk.IntVar(master=root, value=4)
+        self.brush_box = ttk.Spinbox(hint_bar, from_=1, to=200, width=4, textvariable=self.brush)
+        self.brush_box.pack(side=tk.LEFT, padx=(2, 6), pady=(0, 8))
+        self.undo_button = ttk.Button(hint_bar, text="Undo", command=self.undo_hint)
+        self.clear_button = ttk.Button(hint_bar, text="Clear", command=self.clear_hints)
+        for button in (self.undo_button, self.clear_button):
+            button.pack(side=tk.LEFT, padx=(0, 6), pady=(0, 8))
+        ttk.Label(
+            hint_bar,
+            text="click the sketch to dab; click the result or the reference to pick",
+            foreground="#707070",
+        ).pack(side=tk.LEFT, padx=(6, 0), pady=(0, 8))
+
         panels = ttk.Frame(root)
         panels.pack(side=tk.TOP, fill=tk.BOTH, expand=True)
         self.sketch_view = self._panel(panels, "Sketch", "Open a sketch (Ctrl+O)")
         self.result_view = self._panel(panels, "Colourised result", "Colourise it (Enter)")
+        self.reference_view = self._panel(panels, "Reference", "Open a picture to pick colours from")
+        self.sketch_view.bind("<ButtonPress-1>", lambda e: self._dab_event(e, start=True))
+        self.sketch_view.bind("<B1-Motion>", lambda e: self._dab_event(e, start=False))
+        self.sketch_view.bind("<ButtonRelease-1>", lambda _e: self._hints_changed())
+        self.result_view.bind("<Button-1>", lambda e: self._pick_event(e, self.result))
+        self.reference_view.bind("<Button-1>", lambda e: self._pick_event(e, self.reference))
 
         bar = ttk.Frame(root)
         bar.pack(side=tk.BOTTOM, fill=tk.X, pady=(8, 0))
@@ -200,9 +255,10 @@ class ColorizerApp:
         self.model_label = tk.Label(bar, text="model: (loading)", anchor=tk.E, fg="#606060")
         self.model_label.pack(side=tk.RIGHT, padx=8)
 
+        root.bind("<Control-z>", lambda _e: self.undo_hint())
         root.bind("<Control-o>", lambda _e: self._ask_open_sketch())
         root.bind("<Control-s>", lambda _e: self._ask_save_result())
-        root.bind("<Return>", lambda _e: self.colorise())
+        root.bind("<Return>", lambda _e: self.colorize())
         self._update_buttons()
 
     def _panel(self, parent: ttk.Frame, title: str, placeholder: str) -> tk.Label:
@@ -227,23 +283,128 @@ class ColorizerApp:
             return False
         self.sketch, self.sketch_path, self.result = sketch, path, None
         self._generation += 1
-        self.sketch_photo = self._show(self.sketch_view, sketch)
+        height, width = sketch.shape[:2]
+        self.hints = HintLayer.for_sketch(path, height, width, self.settings.max_image_pixels)
+        self._hint_version += 1
+        self.brush.set(default_radius(height, width))
+        self._show_sketch()
         self.result_photo = None
         self.result_view.configure(image="", text="Colourise it (Enter)")
-        self._set_status(f"Opened {path.name} ({sketch.shape[1]}x{sketch.shape[0]} px).")
+        loaded = "" if self.hints.empty else f" with its hints from {hints_file(path).name}"
+        self._set_status(f"Opened {path.name} ({width}x{height} px){loaded}.")
         self._update_buttons()
         return True
 
-    def colorise(self) -> None:
+    # -------------------------------------------------------- hints
+
+    def paint_hint(self, x: int, y: int, start: bool = True) -> None:
+        """A dab at pixel (x, y) of the sketch: a new stroke, or the current one dragged on."""
+        if self.hints is None:
+            self._error("Open a sketch first, then click on it to place colour hints.")
+            return
+        x, y = min(max(0, x), self.hints.width - 1), min(max(0, y), self.hints.height - 1)
+        if start:
+            self.hints.begin(x, y, self.hint_color, max(1, int(self.brush.get())))
+        else:
+            self.hints.extend(x, y)
+        self._show_sketch()
+
+    def undo_hint(self) -> None:
+        if self.hints is not None and self.hints.undo():
+            self._hints_changed()
+
+    def clear_hints(self) -> None:
+        if self.hints is not None and not self.hints.empty:
+            self.hints.clear()
+            self._hints_changed()
+
+    def set_hint_color(self, color: tuple[int, int, int]) -> None:
+        self.hint_color = tuple(int(c) for c in color)
+        self.swatch.configure(bg=_hex(self.hint_color))
+
+    def pick_color(self, image: np.ndarray | None, x: int, y: int) -> bool:
+        """Take the hint colour from pixel (x, y) of ``image`` (the result or the reference)."""
+        if image is None:
+            return False
+        height, width = image.shape[:2]
+        self.set_hint_color(image[min(max(0, y), height - 1), min(max(0, x), width - 1)])
+        self._set_status(f"Hint colour {_hex(self.hint_color)} picked.")
+        return True
+
+    def open_reference(self, path: str | Path) -> bool:
+        """Show a picture to pick hint colours from."""
+        path = Path(path)
+        try:
+            self.reference = read_sketch(path, self.settings.max_image_pixels)
+        except BadImage as exc:
+            self._error(f"{path}: {exc}")
+            return False
+        self.reference_photo = self._show(self.reference_view, self.reference)
+        self._set_status(f"Reference {path.name}: click it to pick a hint colour.")
+        return True
+
+    def _hints_changed(self) -> None:
+        """Redraw, keep the hints beside the sketch, and recolour shortly after (debounced)."""
+        if self.hints is None:
+            return
+        self._hint_version += 1
+        self._show_sketch()
+        try:
+            saved = self.hints.save(self.sketch_path)
+        except OSError as exc:
+            self._error(f"Could not keep the hints beside the sketch: {exc.strerror or exc}")
+        else:
+            if saved is not None:
+                self._set_status(f"Hints kept in {saved.name}.")
+        if self.backend is not None and not self.backend.takes_hints and not self.hints.empty:
+            self._set_status(f"{self.backend.path.name} was not trained with hints: they change nothing.")
+        if self._recolor_id is not None:
+            self.root.after_cancel(self._recolor_id)
+        self._recolor_id = self.root.after(RECOLOR_DELAY_MS, self._recolor)
+
+    def _recolor(self) -> None:
+        self._recolor_id = None
+        if self._in_flight:
+            self._recolor_pending = True  # once the model is free: the window never waits for it
+            return
+        self.colorize()
+
+    def _dab_event(self, event: tk.Event, start: bool) -> None:
+        position = self._image_position(self.sketch_view, self.sketch_photo, self.sketch, event)
+        if position is not None:
+            self.paint_hint(*position, start=start)
+
+    def _pick_event(self, event: tk.Event, image: np.ndarray | None) -> None:
+        photo = self.result_photo if image is self.result else self.reference_photo
+        view = self.result_view if image is self.result else self.reference_view
+        position = self._image_position(view, photo, image, event)
+        if position is not None:
+            self.pick_color(image, *position)
+
+    @staticmethod
+    def _image_position(view: tk.Label, photo, image, event) -> tuple[int, int] | None:
+        """The image pixel under a click on a panel (the picture is centred in it, scaled to fit)."""
+        if photo is None or image is None:
+            return None
+        left = (view.winfo_width() - photo.width()) / 2
+        top = (view.winfo_height() - photo.height()) / 2
+        scale = image.shape[1] / photo.width()
+        return int((event.x - left) * scale), int((event.y - top) * scale)
+
+    def _show_sketch(self) -> None:
+        shown = self.sketch if self.hints is None else over_sketch(self.sketch, self.hints.render())
+        self.sketch_photo = self._show(self.sketch_view, shown)
+
+    def colorize(self) -> None:
         """Start colouring the open sketch in the worker; returns at once (wait on ``idle``)."""
         if self.sketch is None:
             self._error("Open a sketch first.")
             return
         if self._in_flight:
             return
-        self._submit(
-            _Color(self.sketch, self._generation, self.output_mode), f"Colourising {self.sketch_path.name}…"
-        )
+        hints = None if self.hints is None or self.hints.empty else self.hints.render()
+        task = _Color(self.sketch, self._generation, self.output_mode, hints, self._hint_version)
+        self._submit(task, f"Colourising {self.sketch_path.name}…")
 
     @property
     def output_mode(self) -> OutputMode:
@@ -257,7 +418,7 @@ class ColorizerApp:
 
     def _output_changed(self) -> None:
         if self.result is not None:
-            self.colorise()
+            self.colorize()
 
     def save_result(self, path: str | Path) -> bool:
         """Write the result at the sketch's own size; an unknown extension becomes .png."""
@@ -325,6 +486,23 @@ class ColorizerApp:
         if name:
             self.save_result(name)
 
+    def _ask_hint_color(self) -> None:
+        from tkinter import colorchooser
+
+        chosen, _ = colorchooser.askcolor(color=_hex(self.hint_color), parent=self.root, title="Hint colour")
+        if chosen:
+            self.set_hint_color(chosen)
+
+    def _ask_reference(self) -> None:
+        patterns = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
+        name = filedialog.askopenfilename(
+            parent=self.root,
+            title="Open a reference picture",
+            filetypes=[("Images", patterns), ("All files", "*")],
+        )
+        if name:
+            self.open_reference(name)
+
     def _ask_model(self) -> None:
         name = filedialog.askopenfilename(
             parent=self.root,
@@ -362,6 +540,9 @@ class ColorizerApp:
                 self._error(payload)
             else:  # "done": one task finished
                 self._in_flight -= 1
+                if self._in_flight == 0 and self._recolor_pending:
+                    self._recolor_pending = False
+                    self.root.after_idle(self.colorize)
                 if self._in_flight == 0:
                     self.progress.stop()
                     self.progress.configure(mode="determinate", value=0)  # empty, not a frozen block

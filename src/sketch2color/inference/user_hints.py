@@ -90,3 +90,86 @@ class UserHints:
 
 
 NO_HINTS = UserHints()
+
+
+class HintLayer:
+    """The hints painted over one sketch in the GUI: strokes of dabs, undoable, kept in a file.
+
+    A stroke is what one press, drag and release paints: dabs of one colour
+    and radius joined by lines. The layer is rendered from the strokes (and
+    the hints loaded from the sketch's hint file, beneath them), so undo is
+    dropping the last stroke, not keeping a copy of the image per step.
+    """
+
+    def __init__(self, height: int, width: int, base: np.ndarray | None = None) -> None:
+        self.height, self.width = height, width
+        self.base = empty_hints(height, width) if base is None else base
+        self.strokes: list[tuple[tuple[int, int, int], int, list[tuple[int, int]]]] = []
+
+    @classmethod
+    def for_sketch(cls, sketch_path: Path, height: int, width: int, max_pixels: int) -> HintLayer:
+        """The layer saved beside the sketch, or an empty one; an unusable hint file is ignored."""
+        from sketch2color.data.images import BadImage, load_rgba
+
+        path = hints_file(sketch_path)
+        if path.is_file():
+            try:
+                loaded = load_rgba(path, max_pixels)
+            except BadImage:
+                return cls(height, width)
+            return cls(height, width, cv2.resize(loaded, (width, height), interpolation=cv2.INTER_NEAREST))
+        return cls(height, width)
+
+    def begin(self, x: int, y: int, color: tuple[int, int, int], radius: int) -> None:
+        self.strokes.append((color, radius, [(x, y)]))
+
+    def extend(self, x: int, y: int) -> None:
+        if self.strokes:
+            self.strokes[-1][2].append((x, y))
+
+    def undo(self) -> bool:
+        if self.strokes:
+            self.strokes.pop()
+            return True
+        if self.base.any():
+            self.base = empty_hints(self.height, self.width)  # the loaded hints are one step
+            return True
+        return False
+
+    def clear(self) -> None:
+        self.strokes.clear()
+        self.base = empty_hints(self.height, self.width)
+
+    @property
+    def empty(self) -> bool:
+        return not self.strokes and not self.base[..., 3].any()
+
+    def render(self) -> np.ndarray:
+        hints = self.base.copy()
+        for color, radius, points in self.strokes:
+            rgba = (*color, 255)
+            for start, end in zip(points, points[1:], strict=False):
+                cv2.line(hints, start, end, rgba, thickness=2 * radius + 1)
+            for point in points:
+                cv2.circle(hints, point, radius, rgba, thickness=-1)
+        return hints
+
+    def save(self, sketch_path: Path) -> Path | None:
+        """Write the layer beside the sketch (remove the file when there are no hints left)."""
+        from sketch2color.atomic import write_bytes
+        from sketch2color.image_io import encode_rgba
+
+        path = hints_file(sketch_path)
+        if self.empty:
+            path.unlink(missing_ok=True)
+            return None
+        write_bytes(path, encode_rgba(self.render()))
+        return path
+
+
+def over_sketch(sketch: np.ndarray, hints: np.ndarray) -> np.ndarray:
+    """The sketch with its hint dabs painted over it, as the GUI shows them."""
+    shown = sketch.copy()
+    marked = hints[..., 3] > 0
+    shown[marked] = hints[..., :3][marked]
+    return shown
