@@ -211,3 +211,35 @@ def test_a_wrong_param_stops_the_stage_naming_the_key(tmp_path):
     result = repo.dvc("repro", "fetch", check=False)
     assert result.returncode != 0
     assert "augment.zooom" in result.stdout + result.stderr
+
+
+def test_openmoji_pairs_run_through_every_stage_with_their_attribution(tmp_path):
+    """`dvc repro` of a few dozen OpenMoji emoji at 32 px: real line art, every stage, held out by drawing."""
+    repo = make_pipeline_repo(tmp_path / "project")
+    params = (repo.root / "params.yaml").read_text()
+    params = params.replace("  source: synthetic ", "  source: openmoji  ", 1)
+    params = params.replace("    limit: null ", "    limit: 48 ", 1)
+    params = params.replace("    size: 512 ", "    size: 64 ", 1)  # rendered halves; the model is 32 px
+    repo.set_params(params)
+    result = repo.dvc("repro")
+    assert ran(result.stdout) == set(STAGES), result.stdout
+
+    root = repo.root
+    report = json.loads((root / "data" / "raw" / "fetch_report.json").read_text())
+    assert report["source"] == "openmoji" and report["attribution"]["license"] == "CC BY-SA 4.0"
+    manifest = json.loads((root / "data" / "split" / "manifest.json").read_text())
+    assert manifest["data_source"]["attribution"]["name"] == "OpenMoji"
+    assert 30 <= sum(manifest["counts"].values()) <= 48 and manifest["counts"]["test"] > 0
+    groups = json.loads((root / "data" / "raw" / "pair_groups.json").read_text())
+    splits = {pair.name: split for split in ("train", "val", "test")
+              for pair in iterate_pairs(find_shards(root / "data" / "split", split))}
+    for group in set(groups.values()):
+        assert len({splits[name] for name, g in groups.items() if g == group and name in splits}) <= 1
+
+    evaluation = json.loads((root / "metrics" / "eval.json").read_text())
+    assert evaluation["full_resolution"]["sizes"] == ["64x64"]  # the raw halves, not the 32 px model
+    assert evaluation["full_resolution"]["line_faithful"]["line_recall"]["mean"] > 0.99
+    record = json.loads((root / "models" / "mlflow_run.json").read_text())
+    tags = MlflowClient(f"sqlite:///{root / 'mlflow.db'}").get_run(record["run_id"]).data.tags
+    assert tags["data.source"] == "openmoji"
+    assert tags["data.license"] == "CC BY-SA 4.0" and "OpenMoji" in tags["data.attribution"]

@@ -14,6 +14,7 @@ Order matters for a user watching it:
 from __future__ import annotations
 
 import glob
+import json
 import logging
 import os
 from pathlib import Path
@@ -54,7 +55,7 @@ def run(params: Params, paths: ProjectPaths, hooks: FaultHooks = NO_FAULTS) -> N
             plan.store.close()
         return
 
-    facts = {"precision": training_policy(params.train.mixed_precision)}
+    facts = {"precision": training_policy(params.train.mixed_precision), **data_source_tags(paths)}
     with TrainingRun.start(params, paths, resume_run_id=plan.resume_run_id, facts=facts) as run:
         plan.store.record_run_id(run.run_id)
         outcome = run_training(plan, run, hooks)
@@ -70,6 +71,30 @@ def run(params: Params, paths: ProjectPaths, hooks: FaultHooks = NO_FAULTS) -> N
         outcome.summary["images_per_s"],
         paths.generator,
     )
+
+
+def data_source_tags(paths: ProjectPaths) -> dict[str, str]:
+    """Where the training data came from and under which licence, from the split manifest, as run tags.
+
+    CC BY-SA data (OpenMoji) must be attributed wherever it is used; the run
+    that trained on it says so next to its params.
+    """
+    try:
+        source = json.loads(paths.split_manifest.read_text(encoding="utf-8")).get("data_source") or {}
+    except (OSError, ValueError):
+        return {}
+    tags = {"data.source": str(source.get("source"))} if source.get("source") else {}
+    attribution = source.get("attribution") or {}
+    if attribution:
+        tags.update(
+            {
+                "data.license": str(attribution.get("license")),
+                "data.license_url": str(attribution.get("license_url")),
+                "data.attribution": str(attribution.get("notice")),
+                "data.version": f"{attribution.get('name')} {attribution.get('version')}",
+            }
+        )
+    return tags
 
 
 def save_generator(generator: keras.Model, target: Path) -> None:
