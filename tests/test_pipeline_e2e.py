@@ -231,8 +231,11 @@ def test_openmoji_pairs_run_through_every_stage_with_their_attribution(tmp_path)
     assert manifest["data_source"]["attribution"]["name"] == "OpenMoji"
     assert 30 <= sum(manifest["counts"].values()) <= 48 and manifest["counts"]["test"] > 0
     groups = json.loads((root / "data" / "raw" / "pair_groups.json").read_text())
-    splits = {pair.name: split for split in ("train", "val", "test")
-              for pair in iterate_pairs(find_shards(root / "data" / "split", split))}
+    splits = {
+        pair.name: split
+        for split in ("train", "val", "test")
+        for pair in iterate_pairs(find_shards(root / "data" / "split", split))
+    }
     for group in set(groups.values()):
         assert len({splits[name] for name, g in groups.items() if g == group and name in splits}) <= 1
 
