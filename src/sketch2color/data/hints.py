@@ -26,12 +26,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import tensorflow as tf
 
 from sketch2color.config import HintsConfig
+from sketch2color.data import images
+from sketch2color.inference.pixels import to_model_input
 
-PAPER_LEVEL = 245.0 / 127.5 - 1.0
-"""A ground-truth pixel with every channel at least this (245 of 255) is white paper."""
+PAPER_LEVEL = float(to_model_input(np.uint8(images.PAPER_LEVEL)))
+"""A ground-truth pixel (in the model's range) with every channel at least this is white paper."""
 PATCH_AT_256 = (1, 9)
 """Smallest and largest patch side at 256 px; other sizes scale it."""
 

@@ -18,6 +18,10 @@ import numpy as np
 from PIL import Image, ImageFile
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
+LINE_LEVEL = 128
+"""Line art is dark lines on white paper: a pixel whose darkest channel is below this is line."""
+PAPER_LEVEL = 245
+"""... and a pixel with every channel at least this is white paper."""
 MIN_HALF_SIDE = 8
 
 # Truncated files must fail loudly, not decode into half-grey images.

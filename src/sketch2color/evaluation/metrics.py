@@ -42,13 +42,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from sketch2color.data.images import LINE_LEVEL, PAPER_LEVEL
+
 PSNR_CAP_DB = 100.0
 METRIC_NAMES = ("ssim", "psnr", "l1", "fill_delta_e")
 LINE_METRIC_NAMES = ("line_recall", "line_iou")
-LINE_LEVEL = 128
-"""A sketch pixel whose grey level is below this is line, not fill."""
-PAPER_LEVEL = 245
-"""A ground-truth pixel with every channel at least this is white paper, not fill."""
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from sketch2color.data.images import resize_rgb
+from sketch2color.data.images import LINE_LEVEL, resize_rgb
 
-LINE_LEVEL = 128
-"""A sketch pixel darker than this (its darkest channel) is line."""
 SMOOTHNESS = 400.0
 """The smoother's lambda: how far colour spreads within a region."""
 GUIDE_SIGMA = 20.0

