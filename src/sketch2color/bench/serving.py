@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from sketch2color.bench.timing import Stopwatch
+from sketch2color.paths import ProjectPaths
 
 FORMATS = ("savedmodel", "tflite_float32", "tflite_float16")
 
@@ -38,9 +39,10 @@ def serving_section(quick: bool, report=print) -> dict:
         report("  serving: writing SavedModel and TFLite ...")
         with Stopwatch() as export_watch:
             written, skipped = formats.write_formats(generator, size, "eval", FORMATS, Path(tmp))
-        generator.save(Path(tmp) / "generator.keras")
+        keras_file = Path(tmp) / ProjectPaths.GENERATOR
+        generator.save(keras_file)
         # Every format through the inference layer, exactly as colorize and the export check load it.
-        backends = {"keras_tf_function": KerasBackend(Path(tmp) / "generator.keras", "eval")}
+        backends = {"keras_tf_function": KerasBackend(keras_file, "eval")}
         for name in FORMATS:
             backends[name] = open_model(written[name], "eval", size)
         for name, backend in backends.items():
