@@ -49,8 +49,11 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-## Run the whole pipeline on the embedded default data.
+## Run the whole pipeline on the embedded default data, or on a profile:
+## `make repro PROFILE=openmoji` copies profiles/openmoji.yaml over params.yaml first.
+PROFILE ?=
 repro: $(STAMP)
+	$(if $(PROFILE),cp profiles/$(PROFILE).yaml params.yaml && echo "params.yaml is now profiles/$(PROFILE).yaml")
 	$(BIN)/dvc repro
 
 ## Debian packages the GUI test needs (a virtual X screen); skipped when not root or no apt.
