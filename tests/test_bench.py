@@ -81,6 +81,7 @@ def test_input_pipeline_is_compared_with_the_train_step(quick_run):
     ratios = section["ratios"]
     assert ratios["train_images_per_s"] == bench["train"]["best"]["images_per_s"]
     assert ratios["cached_ratio"] > 0 and ratios["first_epoch_ratio"] > 0
+    assert section["hints_cached_epochs_images_per_s"] > 0 and ratios["hints_cached_ratio"] > 0
 
 
 def test_serving_times_every_format(quick_run):

@@ -78,6 +78,11 @@ def _input_rows(section: dict) -> list[Row]:
             f"{_f(section['cached_epochs_images_per_s'], 0)} img/s",
             f"{where}; {_f(ratios.get('cached_ratio'), 1)}x the train step",
         ),
+        (
+            "input pipeline: cached epochs, simulated hints",
+            f"{_f(section.get('hints_cached_epochs_images_per_s'), 0)} img/s",
+            f"{where}; {_f(ratios.get('hints_cached_ratio'), 1)}x the train step",
+        ),
     ]
 
 
