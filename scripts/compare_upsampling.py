@@ -34,7 +34,7 @@ from sketch2color.evaluation.metrics import (
     line_recall_per_image,
     ssim_per_image,
 )
-from sketch2color.evaluation.scoring import test_pairs
+from sketch2color.evaluation.scoring import reread_test_pairs
 from sketch2color.inference.colorizer import color_sketches
 from sketch2color.inference.compose import line_faithful, multiply_lines
 from sketch2color.inference.geometry import cut_from_square
@@ -70,7 +70,7 @@ def main() -> None:
     paths = ProjectPaths.discover()
     params = load_params(paths.params)
     backend = trained_generator(paths, params.evaluate.inference_mode, params.data.image_size)
-    names = [pair.name for pair in test_pairs(paths.split, params.data.image_size, args.pairs)]
+    names = [pair.name for pair in reread_test_pairs(paths.split, params.data.image_size, args.pairs)]
     scores: dict[str, dict[str, list[float]]] = {}
     for pair in raw_pairs(paths.raw, names, params.fetch.safety.max_image_pixels, []):
         answer = color_sketches(backend, [pair.sketch])[0]

@@ -60,7 +60,7 @@ def take_screenshot(model_path: Path | None, sketch_path: Path, out: Path, timeo
                 raise Sketch2ColorError(f"the model did not load: {app.last_error}")
             if not app.open_sketch(sketch_path):
                 raise Sketch2ColorError(app.last_error or f"cannot open {sketch_path}")
-            app.colorise()
+            app.colorize()
             if not app.wait_until_idle(timeout) or app.result is None:
                 raise Sketch2ColorError(f"colourising failed: {app.last_error}")
             return capture_window(root, out, screen)

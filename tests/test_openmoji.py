@@ -30,7 +30,7 @@ from sketch2color.data.fetch.openmoji import (
     color_fraction,
     exclusion,
     line_art_stylesheet,
-    recoloured_twins,
+    recolored_twins,
     render_pair,
     spread_subset,
     variant_group,
@@ -138,7 +138,7 @@ def test_split_keeps_each_group_in_one_split():
     )  # without groups, variants do scatter
 
 
-def test_emoji_with_nothing_to_colour_are_recognised():
+def test_emoji_with_nothing_to_color_are_recognised():
     sketch = np.full((40, 40, 3), 255, np.uint8)
     sketch[10:30, 10] = 0
     colored = sketch.copy()
@@ -151,7 +151,7 @@ def rendered(code: str, lines: str, color: tuple[int, int, int]) -> Rendered:
     return Rendered(emoji(code), b"png", 0.1, 0.1, None, lines, np.full((64, 64, 3), color, np.uint8))
 
 
-def test_the_same_lines_in_other_colours_are_left_out_and_true_duplicates_share_a_group():
+def test_the_same_lines_in_other_colors_are_left_out_and_true_duplicates_share_a_group():
     items = [
         rendered("1F534", "circle", (220, 40, 40)),  # red circle
         rendered("1F535", "circle", (40, 80, 220)),  # blue circle: same lines, other colour
@@ -159,7 +159,7 @@ def test_the_same_lines_in_other_colours_are_left_out_and_true_duplicates_share_
         rendered("1F46A", "family", (250, 230, 40)),  # the same drawing and colours, another code
         rendered("1F600", "grin", (250, 230, 40)),
     ]
-    twins, merged = recoloured_twins(items)
+    twins, merged = recolored_twins(items)
     assert twins == {"1F534", "1F535"}
     assert merged == {variant_group(emoji("1F46A")): variant_group(emoji("1F468-200D-1F469-200D-1F466"))}
 

@@ -15,6 +15,7 @@ from sketch2color import __version__
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
 from sketch2color.inference.user_hints import UserHints
+from sketch2color.paths import ProjectPaths
 
 
 def _check_params(args: argparse.Namespace) -> int:
@@ -75,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sketch2color {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check-params", help="validate params.yaml and print every knob")
-    check.add_argument("params", nargs="?", type=Path, default=Path("params.yaml"))
+    check.add_argument("params", nargs="?", type=Path, default=Path(ProjectPaths.PARAMS))
     check.set_defaults(handler=_check_params)
 
     colorize = commands.add_parser(

@@ -19,6 +19,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import yaml
 
 from sketch2color.errors import ConfigError
+from sketch2color.paths import ProjectPaths
 
 # ---------------------------------------------------------------- sections
 
@@ -388,7 +389,7 @@ class Params:
 # ---------------------------------------------------------------- loading
 
 
-def load_params(path: str | Path = "params.yaml") -> Params:
+def load_params(path: str | Path = ProjectPaths.PARAMS) -> Params:
     """Read, type-check and validate params.yaml; raise ConfigError on the first fault."""
     path = Path(path)
     try:
@@ -424,7 +425,7 @@ def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def _build(cls: type, raw: Any, where: str) -> Any:
     if not isinstance(raw, dict):
-        raise ConfigError(where or "params.yaml", raw, "a mapping of keys to values")
+        raise ConfigError(where or ProjectPaths.PARAMS, raw, "a mapping of keys to values")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(raw) - set(fields), key=str)

@@ -52,8 +52,8 @@ RECOLOR_DELAY_MS = 300
 """How long after the last change to the hints the result is coloured again."""
 DEFAULT_HINT_COLOR = (210, 47, 39)
 POLL_MS = 40
-ERROR_COLOUR = "#b00020"
-TEXT_COLOUR = "#202020"
+ERROR_COLOR = "#b00020"
+TEXT_COLOR = "#202020"
 PANEL_BACKGROUND = "#f4f4f4"
 
 
@@ -248,7 +248,7 @@ class ColorizerApp:
         bar = ttk.Frame(root)
         bar.pack(side=tk.BOTTOM, fill=tk.X, pady=(8, 0))
         self.status = tk.StringVar(master=root)
-        self.status_label = tk.Label(bar, textvariable=self.status, anchor=tk.W, fg=TEXT_COLOUR)
+        self.status_label = tk.Label(bar, textvariable=self.status, anchor=tk.W, fg=TEXT_COLOR)
         self.status_label.pack(side=tk.LEFT, fill=tk.X, expand=True)
         self.progress = ttk.Progressbar(bar, mode="indeterminate", length=120)
         self.progress.pack(side=tk.RIGHT)
@@ -480,7 +480,7 @@ class ColorizerApp:
             parent=self.root,
             title="Save result",
             defaultextension=".png",
-            initialfile=f"{stem}_colour.png",
+            initialfile=f"{stem}_color.png",
             filetypes=[("PNG", "*.png"), ("JPEG", "*.jpg")],
         )
         if name:
@@ -576,12 +576,12 @@ class ColorizerApp:
 
     def _set_status(self, message: str) -> None:
         self.status.set(message)
-        self.status_label.configure(fg=TEXT_COLOUR)
+        self.status_label.configure(fg=TEXT_COLOR)
 
     def _error(self, message: str) -> None:
         self.last_error = message
         self.status.set(message)
-        self.status_label.configure(fg=ERROR_COLOUR)
+        self.status_label.configure(fg=ERROR_COLOR)
 
     def _update_buttons(self) -> None:
         busy = self._in_flight > 0

@@ -23,6 +23,9 @@ from typing import ClassVar
 class ProjectPaths:
     root: Path
 
+    PARAMS: ClassVar[str] = "params.yaml"
+    MLFLOW_DB: ClassVar[str] = "mlflow.db"
+    """The default MLflow store, a sqlite file in the project (MLFLOW_TRACKING_URI overrides it)."""
     # data/raw (fetch)
     FETCH_REPORT: ClassVar[str] = "fetch_report.json"
     """The source, its licence, counts and every skipped or excluded item."""
@@ -61,7 +64,7 @@ class ProjectPaths:
 
     @property
     def params(self) -> Path:
-        return self.root / "params.yaml"
+        return self.root / self.PARAMS
 
     # ------------------------------------------------------------ data
 

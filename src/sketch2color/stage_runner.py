@@ -23,9 +23,17 @@ from sketch2color.paths import ProjectPaths
 StageFunction = Callable[[Params, ProjectPaths], None]
 
 
+LOG_LEVEL_VARIABLE = "SKETCH2COLOR_LOG_LEVEL"
+
+
 def configure_logging() -> None:
+    """Stage logs to stderr at ``SKETCH2COLOR_LOG_LEVEL`` (DEBUG, INFO, WARNING, ERROR; default INFO)."""
+    level = os.environ.get(LOG_LEVEL_VARIABLE, "INFO").strip().upper() or "INFO"
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        print(f"error: {LOG_LEVEL_VARIABLE}={level!r}: use DEBUG, INFO, WARNING or ERROR", file=sys.stderr)
+        raise SystemExit(1)
     logging.basicConfig(
-        level=os.environ.get("SKETCH2COLOR_LOG_LEVEL", "INFO"),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
         stream=sys.stderr,

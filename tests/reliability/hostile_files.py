@@ -261,7 +261,10 @@ def kaggle_folder(root: Path, secrets: Path) -> Expected:
     """
     data = root / "anime" / "data"
     expected = Expected()
-    label = lambda path: f"anime/data/{path}"  # noqa: E731 - fetch names items relative to fetch.path
+
+    def label(path: str) -> str:  # fetch names items relative to fetch.path
+        return f"anime/data/{path}"
+
     for entry in common_entries():
         _write(data / entry.path, entry.data)
         expected.add(entry, label)
@@ -294,7 +297,10 @@ def kaggle_zip(archive: Path, outside: Path) -> Expected:
     test can see that nothing arrived there.
     """
     name = archive.name
-    label = lambda path: f"{name}:anime/data/{path}"  # noqa: E731
+
+    def label(path: str) -> str:
+        return f"{name}:anime/data/{path}"
+
     expected = Expected()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for entry in common_entries():

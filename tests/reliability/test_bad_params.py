@@ -252,3 +252,13 @@ def test_unknown_keys_of_mixed_types_are_named_not_a_crash(tmp_path, monkeypatch
     project = make_project(tmp_path / "project", yaml.safe_dump(raw, sort_keys=False))
     code, stderr = run_script_in_process("fetch", project, monkeypatch, capsys)
     assert_refused(code, stderr, "2")
+
+
+def test_a_bad_log_level_variable_is_named_not_a_traceback(tmp_path, monkeypatch, capsys):
+    project = make_project(tmp_path / "project", yaml.safe_dump(edited_params({}), sort_keys=False))
+    before = tree_state(project)
+    monkeypatch.setenv("SKETCH2COLOR_LOG_LEVEL", "chatty")
+    code, stderr = run_script_in_process("fetch", project, monkeypatch, capsys)
+    assert code == 1 and "Traceback" not in stderr
+    assert "SKETCH2COLOR_LOG_LEVEL='CHATTY'" in stderr
+    assert tree_state(project) == before

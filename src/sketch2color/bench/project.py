@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 import sketch2color
+from sketch2color.paths import ProjectPaths
 
 
 def project_root() -> Path:
@@ -29,7 +30,7 @@ def project_root() -> Path:
 
 def default_params(root: Path) -> dict:
     """params.yaml of the checkout as a mapping (the benchmark overrides a few keys)."""
-    return yaml.safe_load((root / "params.yaml").read_text())
+    return yaml.safe_load((root / ProjectPaths.PARAMS).read_text())
 
 
 def override(params: dict, dotted: dict[str, object]) -> dict:
@@ -46,7 +47,7 @@ def override(params: dict, dotted: dict[str, object]) -> dict:
 
 def write_params(folder: Path, params: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (folder / ProjectPaths.PARAMS).write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 def child_env(folder: Path, **extra: str) -> dict[str, str]:
@@ -55,7 +56,7 @@ def child_env(folder: Path, **extra: str) -> dict[str, str]:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["DVC_NO_ANALYTICS"] = "1"
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder.resolve() / 'mlflow.db'}"
+    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder.resolve() / ProjectPaths.MLFLOW_DB}"
     env.pop("DVC_ROOT", None)
     env.update(extra)
     return env

@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 
 from sketch2color.bench.project import child_env, copy_project, project_root
+from sketch2color.paths import ProjectPaths
 
 SAMPLE_EVERY_S = 0.2
 REPRO_TIMEOUT_S = 3 * 3600
@@ -124,7 +125,7 @@ def repro_section(quick: bool, report=print) -> dict:
         folder = copy_project(root, Path(tmp))
         if quick:
             # --quick --with-repro: the tiny profile the end-to-end test uses, for a smoke run.
-            (folder / "params.yaml").write_text((root / "profiles" / "tiny.yaml").read_text())
+            (folder / ProjectPaths.PARAMS).write_text((root / "profiles" / "tiny.yaml").read_text())
         report("  repro: dvc repro from an empty cache ...")
         full_s, per_stage = _dvc(folder, ALL_STAGES)
         report(f"  repro: {full_s:.0f} s; now a no-op dvc repro ...")

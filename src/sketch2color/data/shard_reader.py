@@ -42,7 +42,13 @@ _TF_DECORATION = re.compile(r"^\{\{[^}]*\}\}\s*|\s*\[Op:[^\]]*\].*$")
 # Which stage writes the shards of each data/ folder (see ProjectPaths): the one to rerun when
 # a shard there is damaged.
 _WRITER_OF_FOLDER = {"split": "split", "augmented": "augment"}
-_MAX_PARALLEL_FILES = 8
+MAX_PARALLEL_FILES = 8
+"""Shard files read at once: more only adds memory on 2 cores."""
+
+
+def parallel_reads(paths) -> int:
+    """How many of ``paths`` TensorFlow's reader should read in parallel."""
+    return max(1, min(len(paths), MAX_PARALLEL_FILES))
 
 
 # ---------------------------------------------------------------- the two modes
@@ -113,8 +119,7 @@ def count_records(paths: Sequence[Path], what: str) -> int:
         reason = framing_damage(path)
         if reason is not None:
             raise damaged_shard_error(path, reason)
-    parallel = max(1, min(len(paths), _MAX_PARALLEL_FILES))
-    dataset = tf.data.TFRecordDataset([str(p) for p in paths], num_parallel_reads=parallel)
+    dataset = tf.data.TFRecordDataset([str(p) for p in paths], num_parallel_reads=parallel_reads(paths))
     try:
         return int(dataset.reduce(np.int64(0), lambda count, _: count + 1).numpy())
     except tf.errors.OpError as exc:

@@ -21,8 +21,8 @@ import numpy as np
 
 from sketch2color.config import HintsConfig
 from sketch2color.data.hints import as_rgba, draw_for_evaluation
-from sketch2color.data.shard_reader import read_split
 from sketch2color.evaluation.metrics import MetricAccumulator
+from sketch2color.evaluation.scoring import reread_test_pairs
 from sketch2color.inference.backends import Backend
 from sketch2color.inference.pixels import from_model_output
 from sketch2color.iteration import batched
@@ -72,7 +72,7 @@ def score_hint_curve(
     hints: at 0 only, so the curve file always exists and shows that model's plain scores)."""
     counts = HINT_COUNTS if backend.takes_hints else (0,)
     curve = HintCurve(counts)
-    pairs = read_split(split_folder, "test", image_size, [], warn=False)  # the scoring pass warned
+    pairs = reread_test_pairs(split_folder, image_size)
     for index, batch in enumerate(batched(pairs, batch_size)):
         sketches = np.stack([pair.sketch for pair in batch])
         targets = np.stack([pair.color for pair in batch])

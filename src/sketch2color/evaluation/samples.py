@@ -33,7 +33,7 @@ HEADER_PX = 28
 LABEL_PX = 150
 GAP_PX = 4
 BACKGROUND = 255
-TEXT_COLOUR = (20, 20, 20)
+TEXT_COLOR = (20, 20, 20)
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def render_grid(rows: Sequence[SampleRow], titles: Sequence[str] = COLUMN_TITLES
 def _put_text(image: np.ndarray, text: str, origin: tuple[int, int], scale: float) -> None:
     import cv2
 
-    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, TEXT_COLOUR, 1, cv2.LINE_AA)
+    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, TEXT_COLOR, 1, cv2.LINE_AA)
 
 
 def write_png(image: np.ndarray, target: Path) -> None:

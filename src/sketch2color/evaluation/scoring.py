@@ -85,7 +85,7 @@ def score_test_split(
     return result
 
 
-def test_pairs(split_folder: Path, image_size: int, limit: int | None = None) -> Iterator[Pair]:
+def reread_test_pairs(split_folder: Path, image_size: int, limit: int | None = None) -> Iterator[Pair]:
     """The test pairs again, in the order and with the skips of the scoring pass (which reported them)."""
     for index, pair in enumerate(read_split(split_folder, "test", image_size, [], warn=False)):
         if limit is not None and index >= limit:

@@ -29,7 +29,13 @@ from sketch2color.data.shards import find_shards
 from sketch2color.errors import DataError
 from sketch2color.evaluation import baselines, fid, full_resolution, hint_curve, samples
 from sketch2color.evaluation.metrics import METRIC_NAMES, PSNR_CAP_DB, summaries_to_dict
-from sketch2color.evaluation.scoring import SCORED, PredictionStore, TestScores, score_test_split, test_pairs
+from sketch2color.evaluation.scoring import (
+    SCORED,
+    PredictionStore,
+    TestScores,
+    reread_test_pairs,
+    score_test_split,
+)
 from sketch2color.inference.selection import trained_generator
 from sketch2color.iteration import batched
 from sketch2color.paths import ProjectPaths
@@ -94,7 +100,7 @@ def _samples_grid(
     wanted = {index for _, index in picks}
     chosen = {
         index: pair
-        for index, pair in enumerate(test_pairs(paths.split, size, max(wanted) + 1))
+        for index, pair in enumerate(reread_test_pairs(paths.split, size, max(wanted) + 1))
         if index in wanted
     }
     full_rows, small_rows = [], []
@@ -123,7 +129,7 @@ def _fid(test: TestScores, predictions, mean_image, paths: ProjectPaths, params:
     limit = min(config.fid_max_images, len(predictions))
 
     def pairs():
-        return batched(test_pairs(paths.split, size, limit), config.batch_size)
+        return batched(reread_test_pairs(paths.split, size, limit), config.batch_size)
 
     def targets():
         return (np.stack([p.color for p in batch]) for batch in pairs())

@@ -50,8 +50,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEFAULT_DB_NAME = "mlflow.db"
-
 # MLflow's HTTP client defaults are 7 retries with a backoff factor of 2 and a
 # 120 s timeout: one call to a dead server then blocks for minutes. Training
 # logs every few seconds, so a lost server must cost seconds, not minutes.
@@ -84,7 +82,7 @@ def resolve_tracking_uri(paths: ProjectPaths) -> str:
     root = Path(os.environ.get("DVC_ROOT") or paths.root)
     configured = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
     if not configured:
-        return sqlite_uri((root / DEFAULT_DB_NAME).resolve())
+        return sqlite_uri((root / ProjectPaths.MLFLOW_DB).resolve())
     db_path = sqlite_db_path(configured)
     if db_path is not None and not db_path.is_absolute():
         anchored = sqlite_uri((root / db_path).resolve())

@@ -22,12 +22,16 @@ import tensorflow as tf
 
 from sketch2color.config import HintsConfig
 from sketch2color.data.hints import sample_hints
-from sketch2color.data.shard_reader import count_records, damage_reason, damaged_shard_error, read_pairs
+from sketch2color.data.shard_reader import (
+    count_records,
+    damage_reason,
+    damaged_shard_error,
+    parallel_reads,
+    read_pairs,
+)
 from sketch2color.data.shards import image_size_of, parse_record
 from sketch2color.errors import DataError
 from sketch2color.inference.pixels import to_model_range
-
-_MAX_PARALLEL_FILES = 8
 
 
 def check_image_size(files: Sequence[Path], image_size: int) -> None:
@@ -125,7 +129,7 @@ class ShardSource:
         dataset = tf.data.Dataset.from_tensor_slices([str(f) for f in self.files])
         dataset = dataset.interleave(
             tf.data.TFRecordDataset,
-            cycle_length=_parallel_reads(self.files),
+            cycle_length=parallel_reads(self.files),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
@@ -153,7 +157,3 @@ def load_examples(files: Sequence[Path], count: int) -> tuple[np.ndarray, np.nda
     if not sketches:
         raise DataError(f"no pairs to draw the validation figure from in {[str(f) for f in files]}")
     return np.stack(sketches), np.stack(colors)
-
-
-def _parallel_reads(files: Sequence[Path]) -> int:
-    return max(1, min(len(files), _MAX_PARALLEL_FILES))

