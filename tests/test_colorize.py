@@ -449,34 +449,15 @@ def test_hints_from_a_file_and_from_points_reach_the_model_where_they_were_put(t
 
 def test_hints_need_a_hint_model_and_one_sketch_and_are_parsed_strictly(tmp_path, models, capsys):
     sketch = save_image(tmp_path / "s.png", marked_rgb(20, 20))
+    out = tmp_path / "o.png"
     rc = main(
-        [
-            "colorize",
-            str(sketch),
-            "-o",
-            str(tmp_path / "o.png"),
-            "--model",
-            str(models["red"]),
-            "--hint",
-            "5,5,#ff0000",
-        ]
+        ["colorize", str(sketch), "-o", str(out), "--model", str(models["red"]), "--hint", "5,5,#ff0000"]
     )
     assert rc == 1 and "not trained with hints" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["colorize", str(sketch), "-o", str(tmp_path / "o.png"), "--hint", "5;5;red"])
+        main(["colorize", str(sketch), "-o", str(out), "--hint", "5;5;red"])
     assert "x,y,#rrggbb" in capsys.readouterr().err
     no_alpha = save_image(tmp_path / "flat.png", np.zeros((20, 20, 3), np.uint8))
     echo = save_hint_echo(tmp_path / "echo.keras")
-    rc = main(
-        [
-            "colorize",
-            str(sketch),
-            "-o",
-            str(tmp_path / "o.png"),
-            "--model",
-            str(echo),
-            "--hints",
-            str(no_alpha),
-        ]
-    )
+    rc = main(["colorize", str(sketch), "-o", str(out), "--model", str(echo), "--hints", str(no_alpha)])
     assert rc == 1 and "no alpha channel" in capsys.readouterr().err

@@ -40,17 +40,21 @@ def sketches(count: int, seed: int = 0) -> np.ndarray:
     return images
 
 
-def tiny_generator():
+def tiny_generator(hints: bool = False):
+    """A two-layer stand-in for the generator, with dropout; ``hints``: the four hint channels
+    beside the sketch, as train.hints builds it, and no dropout."""
     import keras
 
-    keras.utils.set_random_seed(3)
-    sketch = keras.Input((SIZE, SIZE, 3), name="sketch")
-    x = keras.layers.Conv2D(8, 4, strides=2, padding="same")(sketch)
+    keras.utils.set_random_seed(4 if hints else 3)
+    channels, name = (7, "sketch_and_hints") if hints else (3, "sketch")
+    inputs = keras.Input((SIZE, SIZE, channels), name=name)
+    x = keras.layers.Conv2D(8, 4, strides=2, padding="same")(inputs)
     x = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5)(x)
     x = keras.layers.LeakyReLU(0.2)(x)
-    x = keras.layers.Dropout(0.5)(x)
+    if not hints:
+        x = keras.layers.Dropout(0.5)(x)
     x = keras.layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh")(x)
-    return keras.Model(sketch, x, name="generator")
+    return keras.Model(inputs, x, name="generator")
 
 
 def make_params(mode: str = "eval", formats_: tuple = ("savedmodel", "tflite_float32", "tflite_float16")):
@@ -225,25 +229,12 @@ def test_tflite_is_refused_only_for_train_dropout():
 # ---------------------------------------------------------------- a hint model
 
 
-def tiny_hint_generator():
-    """The tiny generator with the four hint channels beside the sketch, as train.hints builds it."""
-    import keras
-
-    keras.utils.set_random_seed(4)
-    inputs = keras.Input((SIZE, SIZE, 7), name="sketch_and_hints")
-    x = keras.layers.Conv2D(8, 4, strides=2, padding="same")(inputs)
-    x = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5)(x)
-    x = keras.layers.LeakyReLU(0.2)(x)
-    x = keras.layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh")(x)
-    return keras.Model(inputs, x, name="generator")
-
-
 def test_a_hint_model_is_exported_with_hints_in_every_format_and_each_agrees_with_keras(tmp_path):
     paths = ProjectPaths(tmp_path)
     pairs = [Pair(s, 255 - s, f"t{i}.png") for i, s in enumerate(sketches(5, seed=1))]
     write_shards(pairs, paths.split, "test", 1)
     paths.models.mkdir(parents=True)
-    tiny_hint_generator().save(paths.models / "generator.keras")
+    tiny_generator(hints=True).save(paths.models / "generator.keras")
     export_stage(make_params(), paths)
 
     summary = json.loads((paths.metrics / "export.json").read_text())
