@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from sketch2color.config import HintsConfig
-from sketch2color.data.hints import PAPER_LEVEL, as_rgba, patch_sides, sample_hints
+from sketch2color.data.hints import LINE_LEVEL, PAPER_LEVEL, as_rgba, patch_sides, sample_hints
 from sketch2color.data.shards import Pair, write_shards
 from sketch2color.inference.backends import KerasBackend
 from sketch2color.inference.pixels import to_model_input
@@ -29,31 +29,43 @@ from tiny_training import RecordingTracker, tiny_params
 SIZE = 32
 
 
-def ground_truths(count: int, size: int = SIZE) -> np.ndarray:
-    """White paper with a coloured block covering a tenth of each image, in [-1, 1]."""
+def drawings(count: int, size: int = SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """(ground truths, sketches) in [-1, 1]: white paper with a black-outlined block, its fill a
+    random colour covering a tenth of each image in the ground truth, its outline 4%."""
     rng = np.random.default_rng(0)
-    images = np.full((count, size, size, 3), 255, np.uint8)
-    side = int(size * 0.32)
-    for image in images:
+    truths = np.full((count, size, size, 3), 255, np.uint8)
+    sketches = truths.copy()
+    side = int(size * 0.4)
+    for truth, sketch in zip(truths, sketches, strict=True):
         top, left = rng.integers(0, size - side, 2)
-        image[top : top + side, left : left + side] = rng.integers(0, 200, 3)
-    return to_model_input(images)
+        truth[top : top + side, left : left + side] = rng.integers(0, 200, 3)
+        sketch[top : top + side, left : left + side] = 0
+        sketch[top + 1 : top + side - 1, left + 1 : left + side - 1] = 255
+        truth[sketch.min(axis=-1) == 0] = 0
+    return to_model_input(truths), to_model_input(sketches)
+
+
+def sample(count: int, seed: list[int], config: HintsConfig, exact: int | None = None):
+    truths, sketches = drawings(count)
+    return sample_hints(tf.constant(truths), tf.constant(sketches), tf.constant(seed), config, count=exact)
 
 
 def test_counts_are_geometric_with_some_pairs_getting_none():
     config = HintsConfig(stop_probability=0.125, max_hints=60)
-    hints = sample_hints(tf.constant(ground_truths(4000)), tf.constant([1, 2]), config)
+    hints = sample(4000, [1, 2], config)
     counts = hints.active.numpy().sum(axis=1)
     assert counts.mean() == pytest.approx((1 - 0.125) / 0.125, rel=0.08)  # 7 on average
     assert (counts == 0).mean() == pytest.approx(0.125, abs=0.02)
     assert counts.max() <= 60
-    capped = sample_hints(tf.constant(ground_truths(500)), tf.constant([1, 2]), HintsConfig(max_hints=5))
+    capped = sample(500, [1, 2], HintsConfig(max_hints=5))
     assert capped.active.numpy().sum(axis=1).max() == 5
 
 
-def test_patches_lie_inside_the_image_at_the_scaled_size_and_favor_colored_pixels():
-    truths = ground_truths(800)
-    hints = sample_hints(tf.constant(truths), tf.constant([3, 4]), HintsConfig(stop_probability=0.1))
+def test_patches_lie_inside_the_image_at_the_scaled_size_and_favor_fill_pixels():
+    truths, sketches = drawings(800)
+    hints = sample_hints(
+        tf.constant(truths), tf.constant(sketches), tf.constant([3, 4]), HintsConfig(stop_probability=0.1)
+    )
     boxes, active = hints.boxes.numpy(), hints.active.numpy()
     top, left, bottom, right = (boxes[..., i][active] for i in range(4))
     assert (top >= 0).all() and (left >= 0).all() and (bottom <= SIZE).all() and (right <= SIZE).all()
@@ -61,17 +73,25 @@ def test_patches_lie_inside_the_image_at_the_scaled_size_and_favor_colored_pixel
     assert (sides == right - left).all()  # square patches
     assert set(np.unique(sides)) == set(range(patch_sides(SIZE)[0], patch_sides(SIZE)[1] + 1))
     assert patch_sides(256) == (1, 9) and patch_sides(64) == (1, 2)
-    # The block is a tenth of each image; weighted 9:1, most hints start on it.
+    # Weighted 9:1, about half the hints start on the fill (a tenth of the image) and about 2.4%
+    # on the outline (4%), where a dab tells the model nothing new; if lines weighed as colour,
+    # 18% would.
     centres = np.stack([(top + bottom) // 2, (left + right) // 2], axis=-1)
     image = np.nonzero(active)[0]
-    on_color = ~(truths[image, centres[:, 0], centres[:, 1]] >= PAPER_LEVEL).all(axis=-1)
-    assert on_color.mean() > 0.4
+    at_centre = truths[image, centres[:, 0], centres[:, 1]]
+    on_line = (sketches[image, centres[:, 0], centres[:, 1]] < LINE_LEVEL).any(axis=-1)
+    on_fill = ~(at_centre >= PAPER_LEVEL).all(axis=-1) & ~on_line
+    assert on_fill.mean() > 0.4
+    assert on_line.mean() < 0.05
 
 
 def test_each_patch_holds_the_ground_truths_mean_over_it():
     rng = np.random.default_rng(5)
     truths = rng.uniform(-1, 1, (16, SIZE, SIZE, 3)).astype(np.float32)
-    hints = sample_hints(tf.constant(truths), tf.constant([5, 6]), HintsConfig(stop_probability=0.2))
+    sketches = np.ones_like(truths)
+    hints = sample_hints(
+        tf.constant(truths), tf.constant(sketches), tf.constant([5, 6]), HintsConfig(stop_probability=0.2)
+    )
     boxes, colors, active = hints.boxes.numpy(), hints.box_colors.numpy(), hints.active.numpy()
     painted, mask = hints.colors.numpy(), hints.mask.numpy()[..., 0]
     for image, slot in zip(*np.nonzero(active), strict=True):
@@ -87,13 +107,12 @@ def test_each_patch_holds_the_ground_truths_mean_over_it():
 
 
 def test_the_same_seed_gives_the_same_hints_and_another_seed_others():
-    truths = tf.constant(ground_truths(32))
-    first = sample_hints(truths, tf.constant([9, 0]), HintsConfig())
-    again = sample_hints(truths, tf.constant([9, 0]), HintsConfig())
-    other = sample_hints(truths, tf.constant([9, 1]), HintsConfig())
+    first = sample(32, [9, 0], HintsConfig())
+    again = sample(32, [9, 0], HintsConfig())
+    other = sample(32, [9, 1], HintsConfig())
     assert np.array_equal(first.colors.numpy(), again.colors.numpy())
     assert not np.array_equal(first.boxes.numpy(), other.boxes.numpy())
-    exact = sample_hints(truths, tf.constant([9, 0]), HintsConfig(), count=5)
+    exact = sample(32, [9, 0], HintsConfig(), exact=5)
     assert (exact.active.numpy().sum(axis=1) == 5).all()
     rgba = as_rgba(exact)
     assert rgba.dtype == np.uint8 and rgba.shape == (32, SIZE, SIZE, 4)

@@ -239,7 +239,7 @@ class HintsConfig:
     ``stop_probability``: after each simulated hint, stop with this
     probability (a geometric count, mean (1 - p) / p; some pairs get none),
     at most ``max_hints``. ``colored_weight``: how many times more often a
-    hint lands on a coloured pixel than on white paper. See
+    hint lands on a fill pixel (coloured, not a line) than on white paper or a line. See
     :mod:`sketch2color.data.hints`.
     """
 

@@ -10,8 +10,13 @@ what a given number of dabs buys. For each image:
   ``train.hints.max_hints``; evaluate asks for an exact count instead;
 * each hint is a square patch of 1 to 9 px at 256 px (scaled with the image
   size, at least 1 px) at a random position, drawn
-  ``train.hints.colored_weight`` times more often on a coloured pixel of the
-  ground truth than on white paper, where a dab tells the model little;
+  ``train.hints.colored_weight`` times more often on a fill pixel (coloured
+  in the ground truth and not a line in the sketch, the pixels that
+  evaluation's fill colour difference scores:
+  :func:`sketch2color.evaluation.metrics.fill_mask`) than on white paper or
+  on a line, where a dab tells the model little: it already knows that paper
+  is white and lines are black, and a third of a drawing's non-white pixels
+  at 64 px are line;
 * each patch is filled with the ground truth's mean colour over that patch
   (a box sum over an integral image), a later patch covering an earlier one.
 
@@ -35,6 +40,8 @@ from sketch2color.inference.pixels import to_model_input
 
 PAPER_LEVEL = float(to_model_input(np.uint8(images.PAPER_LEVEL)))
 """A ground-truth pixel (in the model's range) with every channel at least this is white paper."""
+LINE_LEVEL = float(to_model_input(np.uint8(images.LINE_LEVEL)))
+"""A sketch pixel (in the model's range) with a channel below this is a line."""
 PATCH_AT_256 = (1, 9)
 """Smallest and largest patch side at 256 px; other sizes scale it."""
 
@@ -56,8 +63,10 @@ def patch_sides(image_size: int) -> tuple[int, int]:
     return low, max(low, round(high * image_size / 256))
 
 
-def sample_hints(colors: tf.Tensor, seed: tf.Tensor, config: HintsConfig, count: int | None = None) -> Hints:
-    """Hints for a batch of ground truths ``colors`` ((B, S, S, 3) float32 in [-1, 1]).
+def sample_hints(
+    colors: tf.Tensor, sketches: tf.Tensor, seed: tf.Tensor, config: HintsConfig, count: int | None = None
+) -> Hints:
+    """Hints for a batch of ground truths ``colors`` and their ``sketches`` ((B, S, S, 3) float32 in [-1, 1]).
 
     ``seed`` is a stateless seed (shape (2,), int); ``count`` fixes every
     image's number of hints (evaluation) instead of drawing it.
@@ -84,9 +93,10 @@ def sample_hints(colors: tf.Tensor, seed: tf.Tensor, config: HintsConfig, count:
         counts = tf.fill([batch], count)
     active = tf.range(slots)[None, :] < counts[:, None]  # (B, K)
 
-    # Where: coloured pixels of the ground truth weigh colored_weight, paper 1.
+    # Where: fill pixels weigh colored_weight, paper and lines 1.
     paper = tf.reduce_all(colors >= PAPER_LEVEL, axis=-1)  # (B, S, S)
-    weights = tf.where(paper, 1.0, config.colored_weight)
+    line = tf.reduce_any(sketches < LINE_LEVEL, axis=-1)
+    weights = tf.where(paper | line, 1.0, config.colored_weight)
     logits = tf.math.log(tf.reshape(weights, [batch, size * size]))
     centres = tf.random.stateless_categorical(logits, max(slots, 1), place_seed, dtype=tf.int32)[:, :slots]
     low, high = patch_sides(size)
@@ -146,9 +156,11 @@ def as_rgba(hints: Hints):
     return np.concatenate([rgb, (mask * 255).astype(np.uint8)], axis=-1)
 
 
-def draw_for_evaluation(colors_uint8, count: int, config: HintsConfig, seed: int, batch_index: int):
-    """``count`` hints per ground truth (uint8 (N, S, S, 3)), reproducible from (seed, batch_index)."""
-    from sketch2color.inference.pixels import to_model_input
-
+def draw_for_evaluation(
+    colors_uint8, sketches_uint8, count: int, config: HintsConfig, seed: int, batch_index: int
+):
+    """``count`` hints per ground truth and sketch (uint8 (N, S, S, 3)), reproducible from
+    (seed, batch_index)."""
     colors = tf.constant(to_model_input(colors_uint8))
-    return sample_hints(colors, tf.constant([seed, batch_index], tf.int64), config, count=count)
+    sketches = tf.constant(to_model_input(sketches_uint8))
+    return sample_hints(colors, sketches, tf.constant([seed, batch_index], tf.int64), config, count=count)

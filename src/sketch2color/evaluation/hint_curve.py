@@ -77,7 +77,7 @@ def score_hint_curve(
         sketches = np.stack([pair.sketch for pair in batch])
         targets = np.stack([pair.color for pair in batch])
         for count in counts:
-            drawn = draw_for_evaluation(targets, count, config, SEED, index)
+            drawn = draw_for_evaluation(targets, sketches, count, config, SEED, index)
             outputs = backend.color_batch(sketches, as_rgba(drawn) if count else None)
             curve.scores[count].add(outputs, targets, sketches)
             curve.followed[count].extend(hint_delta_e(outputs, drawn))

@@ -44,7 +44,7 @@ def run(params: Params, paths: ProjectPaths) -> None:
     keras_backend = trained_generator(paths, mode, size)
     sketches, colors = parity_pairs(paths, size, config.parity_images)
     reference = keras_backend.color_batch(sketches)
-    hints = parity_hints(colors, params) if keras_backend.takes_hints else None
+    hints = parity_hints(colors, sketches, params) if keras_backend.takes_hints else None
     reference_with_hints = None if hints is None else keras_backend.color_batch(sketches, hints)
     judge = mode == "eval"
 
@@ -93,11 +93,13 @@ PARITY_HINTS = 5
 PARITY_HINT_SEED = 7
 
 
-def parity_hints(colors: np.ndarray, params: Params) -> np.ndarray:
+def parity_hints(colors: np.ndarray, sketches: np.ndarray, params: Params) -> np.ndarray:
     """A few hints per parity image, drawn from its ground truth, to check the with_hints signatures."""
     from sketch2color.data.hints import as_rgba, draw_for_evaluation
 
-    return as_rgba(draw_for_evaluation(colors, PARITY_HINTS, params.train.hints, PARITY_HINT_SEED, 0))
+    return as_rgba(
+        draw_for_evaluation(colors, sketches, PARITY_HINTS, params.train.hints, PARITY_HINT_SEED, 0)
+    )
 
 
 def _log_format(name: str, report: parity.FormatReport) -> None:

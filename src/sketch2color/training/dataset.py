@@ -113,7 +113,7 @@ class ShardSource:
             sketch, color = to_model_range(batch[0]), to_model_range(batch[1])
             if hints is None:
                 return sketch, color
-            drawn = sample_hints(color, tf.stack([tf.constant(shuffle_seed, tf.int64), index]), hints)
+            drawn = sample_hints(color, sketch, tf.stack([tf.constant(shuffle_seed, tf.int64), index]), hints)
             return tf.concat([sketch, drawn.colors, drawn.mask], axis=-1), color
 
         dataset = dataset.map(model_inputs, num_parallel_calls=tf.data.AUTOTUNE)
