@@ -12,7 +12,7 @@ that lines only partly cover (half of the fill pixels at 64 px) keep the
 model's colour, and a region whose outline has a gap at this size runs into
 the paper around it, which costs PSNR.
 
-    python scripts/hint_ceiling.py
+    python scripts/hint_bucket_fill.py
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def main() -> None:
         raise SystemExit(f"error: {paths.generator} was trained without hints (train.hints.enabled)")
     pairs = list(reread_test_pairs(paths.split, params.data.image_size))
     scores = {
-        count: {"model": [], "ceiling": [], "model_psnr": [], "ceiling_psnr": []} for count in HINT_COUNTS
+        count: {"model": [], "bucket": [], "model_psnr": [], "bucket_psnr": []} for count in HINT_COUNTS
     }
     for index, batch in enumerate(batched(pairs, params.evaluate.batch_size)):
         sketches = np.stack([pair.sketch for pair in batch])
@@ -75,7 +75,7 @@ def main() -> None:
         for count in HINT_COUNTS:
             hints = as_rgba(draw_for_evaluation(targets, sketches, count, params.train.hints, SEED, index))
             outputs = backend.color_batch(sketches, hints if count else None)
-            ceiling = np.stack(
+            bucket = np.stack(
                 [
                     fill_hinted_regions(o, s, h, args.paper)
                     for o, s, h in zip(outputs, sketches, hints, strict=True)
@@ -83,14 +83,14 @@ def main() -> None:
             )
             entry = scores[count]
             entry["model"].extend(fill_delta_e_per_image(outputs, targets, sketches))
-            entry["ceiling"].extend(fill_delta_e_per_image(ceiling, targets, sketches))
+            entry["bucket"].extend(fill_delta_e_per_image(bucket, targets, sketches))
             entry["model_psnr"].extend(psnr_per_image(outputs, targets))
-            entry["ceiling_psnr"].extend(psnr_per_image(ceiling, targets))
+            entry["bucket_psnr"].extend(psnr_per_image(bucket, targets))
     print(f"{len(pairs)} held-out pairs at {params.data.image_size} px")
-    print("| hints | fill ΔE00, model | fill ΔE00, hinted regions filled | PSNR, model | PSNR, filled |")
+    print("| hints | fill ΔE00, model | fill ΔE00, bucket fill | PSNR, model | PSNR, bucket fill |")
     print("|---:|---:|---:|---:|---:|")
     for count, entry in scores.items():
-        means = [np.nanmean(entry[key]) for key in ("model", "ceiling", "model_psnr", "ceiling_psnr")]
+        means = [np.nanmean(entry[key]) for key in ("model", "bucket", "model_psnr", "bucket_psnr")]
         print(f"| {count} | {means[0]:.2f} | {means[1]:.2f} | {means[2]:.2f} | {means[3]:.2f} |")
 
 

@@ -24,13 +24,14 @@ StageFunction = Callable[[Params, ProjectPaths], None]
 
 
 LOG_LEVEL_VARIABLE = "SKETCH2COLOR_LOG_LEVEL"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def configure_logging() -> None:
-    """Stage logs to stderr at ``SKETCH2COLOR_LOG_LEVEL`` (DEBUG, INFO, WARNING, ERROR; default INFO)."""
+    """Stage logs to stderr at ``SKETCH2COLOR_LOG_LEVEL``, one of :data:`LOG_LEVELS` (default INFO)."""
     level = os.environ.get(LOG_LEVEL_VARIABLE, "INFO").strip().upper() or "INFO"
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        print(f"error: {LOG_LEVEL_VARIABLE}={level!r}: use DEBUG, INFO, WARNING or ERROR", file=sys.stderr)
+    if level not in LOG_LEVELS:
+        print(f"error: {LOG_LEVEL_VARIABLE}={level!r}: use one of {', '.join(LOG_LEVELS)}", file=sys.stderr)
         raise SystemExit(1)
     logging.basicConfig(
         level=level,

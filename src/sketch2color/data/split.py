@@ -94,8 +94,9 @@ def assign_splits(
     of groups (drawings), and the groups are shuffled as a whole: a set with
     and without its variants puts the same drawings in the test split only if
     both hold the same groups. With OpenMoji's ``skin_tones: include`` the
-    fetch keeps a slightly different set of drawings (1,349 groups against
-    1,391), so its test split holds mostly other drawings than without.
+    fetch keeps a slightly different set of drawings (its recoloured-twin
+    check sees the variants too), so its test split holds mostly other
+    drawings than without (docs/openmoji.md).
     """
     cfg = params.split
     rng = np.random.default_rng(params.seed)
