@@ -10,7 +10,8 @@ size) run in I/O threads, the model call between them on whole batches.
 Output modes:
 
 * ``line_faithful`` (the default): the model's colour spread edge-aware at
-  full resolution under the sketch's own lines (:mod:`.compose`);
+  full resolution under the sketch's own lines, each closed shape that the
+  user's hints dab in one colour taking that colour (:mod:`.compose`);
 * ``raw``: the model's square stretched back to the sketch's size, as the
   paper's tool did; kept for comparison.
 """
@@ -29,6 +30,7 @@ from sketch2color.inference.geometry import (
     cut_from_square,
     fit_hints_to_square,
     fit_to_square,
+    hints_at_size,
     restore_from_square,
 )
 
@@ -44,7 +46,8 @@ class Prepared:
     sketch: np.ndarray  # the full-size RGB sketch
     square: np.ndarray  # S x S RGB, what the model takes
     placement: Placement
-    hints: np.ndarray | None = None  # S x S RGBA hint dabs in the same square, or None
+    square_hints: np.ndarray | None = None  # S x S RGBA hint dabs in the same square, or None
+    hints: np.ndarray | None = None  # the RGBA hint dabs at the sketch's size, or None
 
 
 @dataclass(frozen=True)
@@ -54,31 +57,37 @@ class Colored:
     sketch: np.ndarray
     square: np.ndarray
     placement: Placement
+    hints: np.ndarray | None = None  # RGBA at the sketch's size, for the line-faithful picture
 
     def picture(self, output: OutputMode = DEFAULT_OUTPUT) -> np.ndarray:
         if output == "raw":
             return restore_from_square(self.square, self.placement)
         if output == "line_faithful":
-            return line_faithful(self.sketch, cut_from_square(self.square, self.placement))
+            return line_faithful(self.sketch, cut_from_square(self.square, self.placement), self.hints)
         raise ValueError(f"unknown output mode {output!r}; expected one of {', '.join(OUTPUT_MODES)}")
 
 
 def prepare(sketch: np.ndarray, size: int, hints: np.ndarray | None = None) -> Prepared:
     """Fit a sketch (and its RGBA hint image, of any size) into the model's square."""
     square, placement = fit_to_square(sketch, size)
-    fitted = None if hints is None else fit_hints_to_square(hints, placement, size)
-    return Prepared(sketch, square, placement, fitted)
+    if hints is None:
+        return Prepared(sketch, square, placement)
+    at_sketch_size = hints_at_size(hints, *sketch.shape[:2])
+    square_hints = fit_hints_to_square(at_sketch_size, placement, size)
+    return Prepared(sketch, square, placement, square_hints, at_sketch_size)
 
 
 def color_prepared(backend: Backend, prepared: list[Prepared]) -> list[Colored]:
     """One model call for a batch of prepared sketches (those without hints get none)."""
     squares = np.stack([p.square for p in prepared])
     hints = None
-    if any(p.hints is not None for p in prepared):
+    if any(p.square_hints is not None for p in prepared):
         empty = np.zeros((*squares.shape[1:3], 4), np.uint8)
-        hints = np.stack([empty if p.hints is None else p.hints for p in prepared])
+        hints = np.stack([empty if p.square_hints is None else p.square_hints for p in prepared])
     colored = backend.color_batch(squares, hints)
-    return [Colored(p.sketch, square, p.placement) for p, square in zip(prepared, colored, strict=True)]
+    return [
+        Colored(p.sketch, square, p.placement, p.hints) for p, square in zip(prepared, colored, strict=True)
+    ]
 
 
 def color_sketches(

@@ -15,7 +15,11 @@ built the way an artist layers a drawing:
    line, into a band some pixels wide), so it is weighted by a confidence
    that rises with the distance from the nearest line, and normalised by the
    filtered confidence: interiors fill the band up to the line.
-2. **Line art multiplied over it**, as the "multiply" layer in a paint
+2. **A dab fills its shape.** Where the user's hints dab inside a region
+   that lines close, the region takes the dab's colour
+   (:mod:`.hint_regions`): the model at its small size only carries part of
+   the way a hint goes.
+3. **Line art multiplied over it**, as the "multiply" layer in a paint
    program: white paper leaves the colour as it is, black line stays black,
    and every line pixel of the output is the sketch's own.
 
@@ -38,6 +42,7 @@ import cv2
 import numpy as np
 
 from sketch2color.data.images import LINE_LEVEL, resize_rgb
+from sketch2color.inference.hint_regions import fill_hinted_regions
 
 SMOOTHNESS = 400.0
 """The smoother's lambda: how far colour spreads within a region."""
@@ -81,14 +86,22 @@ def multiply_lines(color: np.ndarray, sketch: np.ndarray) -> np.ndarray:
     return ((product + 127) // 255).astype(np.uint8)  # rounded: white paper leaves colour exactly
 
 
-def line_faithful(sketch: np.ndarray, color: np.ndarray) -> np.ndarray:
-    """The model's ``color`` (its own size) as flat colour under ``sketch``'s lines, at ``sketch``'s size."""
+def line_faithful(sketch: np.ndarray, color: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
+    """The model's ``color`` (its own size) as flat colour under ``sketch``'s lines, at ``sketch``'s
+    size; closed regions that ``hints`` (RGBA at ``sketch``'s size, or None) dab take their colour."""
     height, width = sketch.shape[:2]
     longest = max(height, width)
     if longest <= WORKING_SIDE:
         flat = spread_color(sketch, color)
+        if hints is not None:
+            flat = fill_hinted_regions(flat, line_mask(sketch), hints)
     else:
         factor = WORKING_SIDE / longest
-        working = resize_rgb(sketch, max(1, round(height * factor)), max(1, round(width * factor)))
-        flat = resize_rgb(spread_color(working, color), height, width)
+        size = (max(1, round(width * factor)), max(1, round(height * factor)))
+        working = resize_rgb(sketch, size[1], size[0])
+        flat = spread_color(working, color)
+        if hints is not None:
+            working_hints = cv2.resize(hints, size, interpolation=cv2.INTER_NEAREST)
+            flat = fill_hinted_regions(flat, line_mask(working), working_hints)
+        flat = resize_rgb(flat, height, width)
     return multiply_lines(flat, sketch)

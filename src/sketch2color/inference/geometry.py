@@ -45,19 +45,28 @@ def fit_to_square(rgb: np.ndarray, size: int) -> tuple[np.ndarray, Placement]:
     return square, Placement(height, width, top, left, inner_height, inner_width)
 
 
+def hints_at_size(hints: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A user's RGBA hint image (of any size) at its sketch's size: nearest neighbour, so a dab
+    keeps its colour."""
+    import cv2
+
+    if hints.shape[:2] == (height, width):
+        return hints
+    return cv2.resize(hints, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
 def fit_hints_to_square(hints: np.ndarray, placement: Placement, size: int) -> np.ndarray:
     """A user's RGBA hint image (alpha marks the dabs) in the model's square, where its sketch went.
 
     The hint image may have any size: it is scaled to the sketch's first
-    (nearest neighbour, so a dab keeps its colour). Shrinking to the model's
+    (:func:`hints_at_size`). Shrinking to the model's
     size averages each dab's colour by its alpha, and any coverage of a model
     pixel marks it: a 3 px dab on a 512 px sketch is still a hint at 64 px.
     """
     import cv2
 
     p = placement
-    if hints.shape[:2] != (p.height, p.width):
-        hints = cv2.resize(hints, (p.width, p.height), interpolation=cv2.INTER_NEAREST)
+    hints = hints_at_size(hints, p.height, p.width)
     alpha = (hints[..., 3:4] > 0).astype(np.float32)
     premultiplied = hints[..., :3].astype(np.float32) * alpha
     shape = (p.inner_width, p.inner_height)
