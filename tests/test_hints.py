@@ -1,4 +1,5 @@
-"""Colour hints: the simulated-hint sampler's statistics, and a tiny model that learns to follow hints.
+"""Colour hints: the simulated-hint sampler's statistics, a tiny model that learns to follow hints,
+and the hint curve on the picture a user gets.
 
 The learning test trains through the project's own loop (prepare_training,
 run_training) on a set where one drawing comes in two colours: without hints
@@ -17,9 +18,12 @@ import tensorflow as tf
 
 from sketch2color.config import HintsConfig
 from sketch2color.data.hints import LINE_LEVEL, PAPER_LEVEL, as_rgba, patch_sides, sample_hints
+from sketch2color.data.images import join_halves
 from sketch2color.data.shards import Pair, write_shards
+from sketch2color.evaluation.hint_curve import Originals, score_hint_curve
+from sketch2color.image_io import write_rgb
 from sketch2color.inference.backends import KerasBackend
-from sketch2color.inference.pixels import to_model_input
+from sketch2color.inference.pixels import from_model_output, to_model_input
 from sketch2color.paths import ProjectPaths
 from sketch2color.training.loop import run_training
 from sketch2color.training.plan import prepare_training
@@ -173,3 +177,48 @@ def test_a_tiny_hint_model_follows_two_different_hints_on_the_same_sketch(tmp_pa
     assert red_there[0] > red_there[2] + 60, red_there  # red where the red dab is
     assert blue_there[2] > blue_there[0] + 60, blue_there  # blue where the blue dab is
     assert np.abs(outputs["red"] - outputs["blue"]).mean() > 20  # two different pictures
+
+
+def dab_painting_generator(size: int = SIZE):
+    """A stand-in hint model that paints each hint's colour on the hint's own pixels and nothing
+    more: per channel, sketch + hint colour - mask (a white sketch pixel under a hint becomes the
+    hint's colour), so any spreading of a dab over its shape is the picture's doing."""
+    import keras
+
+    inputs = keras.Input((size, size, 7))
+    outputs = keras.layers.Conv2D(3, 1, use_bias=False, name="paint")(inputs)
+    model = keras.Model(inputs, outputs)
+    kernel = np.zeros((1, 1, 7, 3), np.float32)
+    for channel in range(3):
+        kernel[0, 0, channel, channel] = 1.0  # the sketch
+        kernel[0, 0, 3 + channel, channel] = 1.0  # the hint's colour
+        kernel[0, 0, 6, channel] = -1.0  # minus the mask
+    model.get_layer("paint").set_weights([kernel])
+    return model
+
+
+def test_the_hint_curve_scores_the_picture_where_a_dab_fills_its_shape(tmp_path):
+    truths, sketches = (from_model_output(images) for images in drawings(12))
+    pairs = [Pair(s, t, f"pair-{i:02d}.png") for i, (s, t) in enumerate(zip(sketches, truths, strict=True))]
+    write_shards(pairs, tmp_path / "split", "test", 2)
+    raw = tmp_path / "raw"
+    for pair in pairs:  # the originals at twice the model's size, as fetch leaves them
+        halves = [np.repeat(np.repeat(image, 2, axis=0), 2, axis=1) for image in (pair.color, pair.sketch)]
+        write_rgb(join_halves(*halves), raw / pair.name)
+    dab_painting_generator().save(tmp_path / "dabs.keras")
+    backend = KerasBackend(tmp_path / "dabs.keras", "eval")
+    names = [pair.name for pair in pairs]
+
+    curve = score_hint_curve(
+        backend, tmp_path / "split", SIZE, HintsConfig(enabled=True), 5, Originals(raw, names, 10**7)
+    )
+
+    report = curve.to_dict()
+    assert report["images"] == report["picture_images"] == len(pairs)
+    rows = {row["hints"]: row for row in report["table"]}
+    assert rows[0]["picture_fill_delta_e"] > 20  # without hints, white paper where the colour goes
+    # The model paints a few pixels; a dab in the shape fills all of it in the picture. (At 10
+    # hints nearly every image has one there: a tenth of each image is its shape.)
+    assert rows[10]["fill_delta_e"] > 0.7 * rows[0]["fill_delta_e"]
+    assert rows[10]["picture_fill_delta_e"] < 0.3 * rows[0]["picture_fill_delta_e"]
+    assert rows[10]["picture_psnr"] > rows[0]["picture_psnr"] + 5

@@ -77,7 +77,12 @@ def run(params: Params, paths: ProjectPaths) -> None:
             config.batch_size,
             keep=picked_names,
         )
-        curve = hint_curve.score_hint_curve(backend, paths.split, size, params.train.hints, config.batch_size)
+        originals = hint_curve.Originals(
+            paths.raw, test.names[: config.full_resolution_images], params.fetch.safety.max_image_pixels
+        )
+        curve = hint_curve.score_hint_curve(
+            backend, paths.split, size, params.train.hints, config.batch_size, originals
+        )
         grid = _samples_grid(picks, test, predictions, model_ssim, full, paths, size)
         fid_results = _fid(test, predictions, mean_image, paths, params) if config.fid else None
     seconds = time.perf_counter() - started
@@ -215,6 +220,15 @@ def _log_summary(report: dict, seconds: float, mode: str) -> None:
         for metric in full_resolution.METRICS:
             means = [full[name].get(metric, {}).get("mean", float("nan")) for name in full_resolution.OUTPUTS]
             log.info("  %-12s %8.3f | %8.3f | %8.3f", metric, *means)
+    curve = report["hints"]
+    if len(curve["counts"]) > 1:
+        log.info(
+            "with hints; fill_delta_e at the model's size | in the picture (%d images):",
+            curve["picture_images"],
+        )
+        for row in curve["table"]:
+            picture = row.get("picture_fill_delta_e", float("nan"))
+            log.info("  %2d hints     %8.3f | %8.3f", row["hints"], row["fill_delta_e"], picture)
 
 
 def log_to_training_run(paths: ProjectPaths, report: dict, files: list[Path]) -> None:
