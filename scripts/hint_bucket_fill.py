@@ -36,7 +36,7 @@ from sketch2color.iteration import batched
 from sketch2color.paths import ProjectPaths
 
 
-def fill_hinted_regions(
+def bucket_fill_64px(
     output: np.ndarray, sketch: np.ndarray, hints_rgba: np.ndarray, paper: int
 ) -> np.ndarray:
     """``output`` with each paper region of ``sketch`` that holds a hint painted its hints' median."""
@@ -77,7 +77,7 @@ def main() -> None:
             outputs = backend.color_batch(sketches, hints if count else None)
             bucket = np.stack(
                 [
-                    fill_hinted_regions(o, s, h, args.paper)
+                    bucket_fill_64px(o, s, h, args.paper)
                     for o, s, h in zip(outputs, sketches, hints, strict=True)
                 ]
             )

@@ -77,12 +77,46 @@ def test_dabs_of_two_colours_share_the_shape_and_dabs_of_one_colour_fill_it_flat
     assert (left_inside(both_red) == RED).all()
 
 
-def test_a_dab_over_a_line_belongs_to_the_shape_that_holds_most_of_it():
-    sketch = two_boxes()
-    # Centred 3 px inside the left box's top edge (y = 60): most of the dab is inside.
-    picture = line_faithful(sketch, model_grey(), dabs(200, (55, 64, RED), radius=6))
+def side_by_side(wall: int = 3) -> np.ndarray:
+    """Two closed boxes that share one vertical wall at x = 100."""
+    sketch = np.full((200, 200, 3), 255, np.uint8)
+    cv2.rectangle(sketch, (20, 60), (180, 140), (0, 0, 0), 3)
+    sketch[60:141, 100 - wall // 2 : 100 - wall // 2 + wall] = 0
+    return sketch
+
+
+def test_a_dab_over_a_line_colours_only_the_shape_that_holds_most_of_it():
+    # Centred 3 px left of the shared wall: most of the dab is in the left box, some in the right.
+    picture = line_faithful(side_by_side(), model_grey(), dabs(200, (96, 100, RED), radius=8))
+    assert (picture[66:135, 26:95] == RED).all()
+    assert (picture[66:135, 105:175] == GREY).all()
+
+
+def test_dabs_of_two_colours_that_touch_across_a_thin_line_each_fill_their_own_shape():
+    # Red reaches over the wall and the blue dab, painted after it, starts right there.
+    touching = dabs(200, (96, 100, RED), (106, 100, BLUE), radius=5)
+    picture = line_faithful(side_by_side(wall=1), model_grey(), touching)
+    assert (picture[66:135, 26:98] == RED).all()
+    assert (picture[66:135, 102:175] == BLUE).all()
+
+
+def test_a_thin_diagonal_outline_closes_its_shape():
+    """A 1 px diamond's pixels touch only at their corners: still a wall, not a gap."""
+    sketch = np.full((200, 200, 3), 255, np.uint8)
+    corners = [(100, 30), (170, 100), (100, 170), (30, 100)]
+    for a, b in zip(corners, corners[1:] + corners[:1], strict=True):
+        cv2.line(sketch, a, b, (0, 0, 0), 1, lineType=cv2.LINE_8)
+    picture = line_faithful(sketch, model_grey(), dabs(200, (100, 100, RED)))
+    assert (picture[80:121, 80:121] == RED).all()
+    assert (picture[5:25, 5:195] == GREY).all()
+
+
+def test_the_soft_edge_of_an_anti_aliased_dab_does_not_tint_the_fill():
+    hints = dabs(200, (40, 80, RED), radius=6)
+    ring = (cv2.circle(np.zeros((200, 200), np.uint8), (40, 80), 9, 1, -1) > 0) & (hints[..., 3] == 0)
+    hints[ring] = (240, 150, 150, 60)  # the brush's edge: red blended into the white paper, mostly clear
+    picture = line_faithful(two_boxes(), model_grey(), hints)
     assert (left_inside(picture) == RED).all()
-    assert (picture[5:50, 5:195] == GREY).all()
 
 
 def test_hints_of_another_size_fill_through_colorize_as_at_the_sketchs_size():
@@ -102,14 +136,17 @@ def test_hints_of_another_size_fill_through_colorize_as_at_the_sketchs_size():
     assert (right_inside(picture) == GREY).all()
     raw = colorize_image(Grey(), sketch, output="raw", hints=dabs(100, (20, 40, RED), radius=2))
     assert (raw == GREY).all()  # the raw square, stretched, is the model's alone
+    direct = line_faithful(sketch, model_grey(), dabs(100, (20, 40, RED), radius=2))
+    assert (left_inside(direct) == RED).all()  # the composition scales a hint image itself
 
 
-def test_a_sketch_above_the_working_size_is_filled_there_and_brought_to_full_size():
-    scale = 11  # 2,200 px: over WORKING_SIDE
-    side = 200 * scale
-    assert side > WORKING_SIDE
-    sketch = cv2.resize(two_boxes(), (side, side), interpolation=cv2.INTER_NEAREST)
-    picture = line_faithful(sketch, model_grey(), dabs(side, (40 * scale, 80 * scale, RED), radius=30))
-    inside = picture[70 * scale : 130 * scale, 30 * scale : 80 * scale].reshape(-1, 3)
-    assert (inside == RED).all()
-    assert (picture[5 * scale : 15 * scale, 5 * scale : 195 * scale] == GREY).all()
+def test_a_sketch_above_the_working_size_is_filled_at_its_own_size():
+    """Its 1 px outline would break up at the 2,048 px working size; at full size it closes."""
+    side = 4100
+    assert side > 2 * WORKING_SIDE
+    sketch = np.full((side, side, 3), 255, np.uint8)
+    cv2.rectangle(sketch, (400, 1200), (1800, 2800), (0, 0, 0), 1)
+    picture = line_faithful(sketch, model_grey(), dabs(side, (800, 1600, RED), radius=30))
+    assert (picture[1201:2800, 401:1800] == RED).all()
+    assert (picture[100:300, 100:4000] == GREY).all()
+    assert (picture[sketch.min(axis=-1) == 0] == 0).all()

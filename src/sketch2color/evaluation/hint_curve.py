@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from sketch2color.config import HintsConfig
@@ -161,7 +162,7 @@ def user_dabs(drawn: Hints, image: int, image_size: int, original: RawPair) -> n
             continue
         x = min(width - 1, int((left + right) / 2 * width / image_size))
         y = min(height - 1, int((top + bottom) / 2 * height / image_size))
-        disc = paint_dab(empty_hints(height, width), Dab(x, y, (0, 0, 0)), radius)[..., 3] > 0
+        disc = cv2.circle(np.zeros((height, width), np.uint8), (x, y), radius, 1, thickness=-1) > 0
         under = disc & off_line
         if under.any():
             color = np.rint(original.color[under].mean(axis=0)).astype(int)

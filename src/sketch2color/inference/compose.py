@@ -32,8 +32,8 @@ thin line are white paper, so their colours still mix across it.
 
 A very large sketch is coloured at a working size of at most
 :data:`WORKING_SIDE` pixels (the model's colour holds no finer detail), then
-brought to full size by resizing before the lines are multiplied in, so time
-and memory stay bounded at any size.
+brought to full size by resizing before the hints fill their shapes and the
+lines are multiplied in, so time and memory stay bounded at any size.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import cv2
 import numpy as np
 
 from sketch2color.data.images import LINE_LEVEL, resize_rgb
+from sketch2color.inference.geometry import hints_at_size
 from sketch2color.inference.hint_regions import fill_hinted_regions
 
 SMOOTHNESS = 400.0
@@ -88,20 +89,15 @@ def multiply_lines(color: np.ndarray, sketch: np.ndarray) -> np.ndarray:
 
 def line_faithful(sketch: np.ndarray, color: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
     """The model's ``color`` (its own size) as flat colour under ``sketch``'s lines, at ``sketch``'s
-    size; closed regions that ``hints`` (RGBA at ``sketch``'s size, or None) dab take their colour."""
+    size; closed regions that ``hints`` (RGBA of any size, or None) dab take their colour."""
     height, width = sketch.shape[:2]
     longest = max(height, width)
     if longest <= WORKING_SIDE:
         flat = spread_color(sketch, color)
-        if hints is not None:
-            flat = fill_hinted_regions(flat, line_mask(sketch), hints)
     else:
         factor = WORKING_SIDE / longest
-        size = (max(1, round(width * factor)), max(1, round(height * factor)))
-        working = resize_rgb(sketch, size[1], size[0])
-        flat = spread_color(working, color)
-        if hints is not None:
-            working_hints = cv2.resize(hints, size, interpolation=cv2.INTER_NEAREST)
-            flat = fill_hinted_regions(flat, line_mask(working), working_hints)
-        flat = resize_rgb(flat, height, width)
+        working = resize_rgb(sketch, max(1, round(height * factor)), max(1, round(width * factor)))
+        flat = resize_rgb(spread_color(working, color), height, width)
+    if hints is not None:  # at full size, where a thin line still closes its shape
+        flat = fill_hinted_regions(flat, line_mask(sketch), hints_at_size(hints, height, width))
     return multiply_lines(flat, sketch)

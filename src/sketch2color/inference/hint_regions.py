@@ -12,14 +12,20 @@ The rules, each a way a bucket fill goes wrong that an artist would not
 accept:
 
 * a region is a 4-connected component of the sketch's non-line pixels
-  (:func:`sketch2color.inference.compose.line_mask`), so a diagonal gap of
-  one pixel in a line does not join two regions;
-* each dab (an 8-connected blob of the hint image's alpha) belongs to the
-  region that holds most of its non-line pixels, since a brush may overlap
-  the line it was placed beside, and colours only that region;
+  (:func:`sketch2color.inference.compose.line_mask`), so line pixels that
+  touch only at their corners, as a thin diagonal stroke's do, still part
+  two regions;
+* a hint pixel is one at least half opaque (:data:`OPAQUE`): the soft edge
+  of an anti-aliased dab blends its colour with whatever was under it;
+* a dab is a connected blob of hint pixels of one colour, so two dabs of
+  different colours that touch across a thin line stay two dabs; each
+  belongs to the region that holds most of its non-line pixels, since a
+  brush may overlap the line it was placed beside, and colours only that
+  region (a stroke dragged over several shapes colours the one it lies in
+  most);
 * a region that touches the sketch's border stays the model's: that is the
-  paper around the drawing, or what a gap in an outline leaks into, and a
-  bucket fill from one dab there would paint the page;
+  paper around the drawing, or where a gap in an outline leads, and a bucket
+  fill from one dab there would paint the page;
 * a region with dabs of several colours is shared between them: each pixel
   takes the colour of the nearest dab pixel in the region (OpenCV's
   labelled distance transform), so every dab shows its own colour where it
@@ -30,6 +36,29 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+OPAQUE = 128
+"""The alpha from which a hint image's pixel is a hint pixel."""
+
+
+def _dabs(hints: np.ndarray, opaque: np.ndarray) -> tuple[np.ndarray, int]:
+    """(H, W) int32 dab labels (0: no hint) of the blobs of one colour each, and their count + 1."""
+    keys = (hints[..., 0].astype(np.int64) << 16) | (hints[..., 1].astype(np.int64) << 8) | hints[..., 2]
+    rows, columns = np.nonzero(opaque)
+    order = np.argsort(keys[rows, columns], kind="stable")
+    rows, columns = rows[order], columns[order]
+    starts = np.flatnonzero(np.diff(keys[rows, columns], prepend=-1))
+    labels, count = np.zeros(opaque.shape, np.int32), 1
+    for start, stop in zip(starts, [*starts[1:], len(rows)], strict=True):
+        # Only the window around this colour's pixels is labelled: cost follows the dabs, not the image.
+        r, c = rows[start:stop], columns[start:stop]
+        top, left = r.min(), c.min()
+        window = np.zeros((r.max() - top + 1, c.max() - left + 1), np.uint8)
+        window[r - top, c - left] = 1
+        blobs, local = cv2.connectedComponents(window, connectivity=8)
+        labels[r, c] = local[r - top, c - left] + (count - 1)
+        count += blobs - 1
+    return labels, count
 
 
 def _dab_regions(regions: np.ndarray, dabs: np.ndarray, count: int) -> np.ndarray:
@@ -56,8 +85,8 @@ def _nearest_seed_colors(seeds: np.ndarray, colors: np.ndarray) -> np.ndarray:
 def fill_hinted_regions(flat: np.ndarray, lines: np.ndarray, hints: np.ndarray) -> np.ndarray:
     """``flat`` (RGB) with every closed region between ``lines`` (the sketch's (H, W) bool line
     mask) that ``hints`` (RGBA) dabs painted in its dabs' colours; all three of one size."""
-    alpha = hints[..., 3] > 0
-    if not alpha.any():
+    opaque = hints[..., 3] >= OPAQUE
+    if not opaque.any():
         return flat
     count, regions, stats, _ = cv2.connectedComponentsWithStats((~lines).astype(np.uint8), connectivity=4)
     height, width = lines.shape
@@ -65,13 +94,12 @@ def fill_hinted_regions(flat: np.ndarray, lines: np.ndarray, hints: np.ndarray) 
     right, bottom = left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
     closed = (left > 0) & (top > 0) & (right < width) & (bottom < height)
     closed[0] = False  # label 0 is the lines
-    dab_count, dabs = cv2.connectedComponents(alpha.astype(np.uint8), connectivity=8)
+    dabs, dab_count = _dabs(hints, opaque)
     owner = _dab_regions(regions, dabs, dab_count)
-    seeds = alpha & (regions == owner[dabs]) & closed[regions]
+    seeds = opaque & (regions == owner[dabs]) & closed[regions]
     painted = flat.copy()
     for label in np.unique(regions[seeds]):
-        x, y, w, h = left[label], top[label], right[label] - left[label], bottom[label] - top[label]
-        window = (slice(y, y + h), slice(x, x + w))
+        window = (slice(top[label], bottom[label]), slice(left[label], right[label]))
         inside = regions[window] == label
         here = seeds[window] & inside
         colors = hints[window][..., :3]

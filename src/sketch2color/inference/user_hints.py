@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from sketch2color.inference.errors import InferenceError
+from sketch2color.inference.geometry import hints_at_size
 
 HINTS_SUFFIX = ".hints.png"
 _DAB = re.compile(r"^\s*(\d+)\s*,\s*(\d+)\s*,\s*#?([0-9a-fA-F]{6})\s*$")
@@ -82,7 +83,7 @@ class UserHints:
                 loaded = load_rgba(self.file, max_pixels)
             except BadImage as exc:
                 raise InferenceError(f"--hints {self.file}: {exc}") from None
-            hints = cv2.resize(loaded, (width, height), interpolation=cv2.INTER_NEAREST)
+            hints = hints_at_size(loaded, height, width)
         radius = self.radius if self.radius is not None else default_radius(height, width)
         for dab in self.dabs:
             paint_dab(hints, dab, radius)
@@ -117,7 +118,7 @@ class HintLayer:
                 loaded = load_rgba(path, max_pixels)
             except BadImage:
                 return cls(height, width)
-            return cls(height, width, cv2.resize(loaded, (width, height), interpolation=cv2.INTER_NEAREST))
+            return cls(height, width, hints_at_size(loaded, height, width))
         return cls(height, width)
 
     def begin(self, x: int, y: int, color: tuple[int, int, int], radius: int) -> None:
