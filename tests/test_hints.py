@@ -20,6 +20,7 @@ from sketch2color.config import HintsConfig
 from sketch2color.data.hints import LINE_LEVEL, PAPER_LEVEL, as_rgba, patch_sides, sample_hints
 from sketch2color.data.images import join_halves
 from sketch2color.data.shards import Pair, write_shards
+from sketch2color.evaluation.full_resolution import score_full_resolution
 from sketch2color.evaluation.hint_curve import Originals, score_hint_curve
 from sketch2color.image_io import write_rgb
 from sketch2color.inference.backends import KerasBackend
@@ -209,8 +210,9 @@ def test_the_hint_curve_scores_the_picture_where_a_dab_fills_its_shape(tmp_path)
     backend = KerasBackend(tmp_path / "dabs.keras", "eval")
     names = [pair.name for pair in pairs]
 
+    plain = score_full_resolution(backend, raw, names, 10**7, 5).scores["line_faithful"]
     curve = score_hint_curve(
-        backend, tmp_path / "split", SIZE, HintsConfig(enabled=True), 5, Originals(raw, names, 10**7)
+        backend, tmp_path / "split", SIZE, HintsConfig(enabled=True), 5, Originals(raw, names, 10**7), plain
     )
 
     report = curve.to_dict()

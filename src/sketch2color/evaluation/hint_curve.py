@@ -105,42 +105,44 @@ def score_hint_curve(
     config: HintsConfig,
     batch_size: int,
     originals: Originals,
+    plain_pictures: MetricAccumulator,
 ) -> HintCurve:
     """Colour the test split at every count of :data:`HINT_COUNTS` and score each, at the model's
     size and on the picture (a model without hints: at 0 only, so the curve file always exists
-    and shows that model's plain scores)."""
+    and shows that model's plain scores). ``plain_pictures`` holds the full-resolution scores of
+    the same originals' pictures without hints, which are the picture's 0 row: they are not
+    coloured twice."""
     counts = HINT_COUNTS if backend.takes_hints else (0,)
     curve = HintCurve(counts)
+    curve.pictures[0] = plain_pictures
     pairs = reread_test_pairs(split_folder, image_size)
-    wanted = set(originals.names)
+    wanted = set(originals.names) if len(counts) > 1 else set()
     for index, batch in enumerate(batched(pairs, batch_size)):
         sketches = np.stack([pair.sketch for pair in batch])
         targets = np.stack([pair.color for pair in batch])
         names = [pair.name for pair in batch if pair.name in wanted]
         # A missing or bad original is already listed by the full-resolution scores.
         full = {pair.name: pair for pair in raw_pairs(originals.raw, names, originals.max_pixels, [])}
+        at_full = [(image, full[pair.name]) for image, pair in enumerate(batch) if pair.name in full]
         for count in counts:
             drawn = draw_for_evaluation(targets, sketches, count, config, SEED, index)
             outputs = backend.color_batch(sketches, as_rgba(drawn) if count else None)
             curve.scores[count].add(outputs, targets, sketches)
             curve.followed[count].extend(hint_delta_e(outputs, drawn))
-            at_full = [(image, full[pair.name]) for image, pair in enumerate(batch) if pair.name in full]
-            if at_full:
-                _score_pictures(backend, at_full, drawn if count else None, image_size, curve.pictures[count])
+            if count and at_full:
+                _score_pictures(backend, at_full, drawn, image_size, curve.pictures[count])
     return curve
 
 
 def _score_pictures(
     backend: Backend,
     originals: list[tuple[int, RawPair]],
-    drawn: Hints | None,
+    drawn: Hints,
     image_size: int,
     scores: MetricAccumulator,
 ) -> None:
     """Colour each original with the batch's hints as a user's dabs, and score its picture."""
-    hints = [
-        None if drawn is None else user_dabs(drawn, image, image_size, pair) for image, pair in originals
-    ]
+    hints = [user_dabs(drawn, image, image_size, pair) for image, pair in originals]
     colored = color_sketches(backend, [pair.sketch for _, pair in originals], hints)
     for (_, pair), answer in zip(originals, colored, strict=True):
         scores.add(answer.picture("line_faithful")[None], pair.color[None], pair.sketch[None])

@@ -81,7 +81,13 @@ def run(params: Params, paths: ProjectPaths) -> None:
             paths.raw, test.names[: config.full_resolution_images], params.fetch.safety.max_image_pixels
         )
         curve = hint_curve.score_hint_curve(
-            backend, paths.split, size, params.train.hints, config.batch_size, originals
+            backend,
+            paths.split,
+            size,
+            params.train.hints,
+            config.batch_size,
+            originals,
+            full.scores["line_faithful"],
         )
         grid = _samples_grid(picks, test, predictions, model_ssim, full, paths, size)
         fid_results = _fid(test, predictions, mean_image, paths, params) if config.fid else None
