@@ -43,11 +43,12 @@ OPAQUE = 128
 
 def _dabs(hints: np.ndarray, opaque: np.ndarray) -> tuple[np.ndarray, int]:
     """(H, W) int32 dab labels (0: no hint) of the blobs of one colour each, and their count + 1."""
-    keys = (hints[..., 0].astype(np.int64) << 16) | (hints[..., 1].astype(np.int64) << 8) | hints[..., 2]
     rows, columns = np.nonzero(opaque)
-    order = np.argsort(keys[rows, columns], kind="stable")
-    rows, columns = rows[order], columns[order]
-    starts = np.flatnonzero(np.diff(keys[rows, columns], prepend=-1))
+    rgb = hints[rows, columns, :3].astype(np.int64)
+    keys = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+    order = np.argsort(keys, kind="stable")
+    rows, columns, keys = rows[order], columns[order], keys[order]
+    starts = np.flatnonzero(np.diff(keys, prepend=-1))
     labels, count = np.zeros(opaque.shape, np.int32), 1
     for start, stop in zip(starts, [*starts[1:], len(rows)], strict=True):
         # Only the window around this colour's pixels is labelled: cost follows the dabs, not the image.
@@ -96,7 +97,11 @@ def fill_hinted_regions(flat: np.ndarray, lines: np.ndarray, hints: np.ndarray) 
     closed[0] = False  # label 0 is the lines
     dabs, dab_count = _dabs(hints, opaque)
     owner = _dab_regions(regions, dabs, dab_count)
-    seeds = opaque & (regions == owner[dabs]) & closed[regions]
+    rows, columns = np.nonzero(opaque)
+    held = regions[rows, columns]
+    kept = (held == owner[dabs[rows, columns]]) & closed[held]
+    seeds = np.zeros_like(opaque)
+    seeds[rows[kept], columns[kept]] = True
     painted = flat.copy()
     for label in np.unique(regions[seeds]):
         window = (slice(top[label], bottom[label]), slice(left[label], right[label]))
