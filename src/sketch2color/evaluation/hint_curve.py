@@ -83,7 +83,9 @@ class HintCurve:
             row = {"hints": count, **{name: summaries[name].mean for name in METRICS if name in summaries}}
             row["hint_delta_e"] = float(np.mean(self.followed[count])) if self.followed[count] else None
             pictures = self.pictures[count].summaries()
-            row.update({PICTURE_PREFIX + name: pictures[name].mean for name in METRICS if name in pictures})
+            row.update(
+                {PICTURE_PREFIX + name: pictures[name].mean if name in pictures else None for name in METRICS}
+            )
             rows.append(row)
         return rows
 

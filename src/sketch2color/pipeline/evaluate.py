@@ -233,7 +233,8 @@ def _log_summary(report: dict, seconds: float, mode: str) -> None:
             curve["picture_images"],
         )
         for row in curve["table"]:
-            picture = row.get("picture_fill_delta_e", float("nan"))
+            picture = row["picture_fill_delta_e"]
+            picture = float("nan") if picture is None else picture
             log.info("  %2d hints     %8.3f | %8.3f", row["hints"], row["fill_delta_e"], picture)
 
 
