@@ -61,12 +61,17 @@ repro: $(STAMP)
 	$(if $(PROFILE),cp profiles/$(PROFILE).yaml params.yaml && echo "params.yaml is now profiles/$(PROFILE).yaml")
 	$(BIN)/dvc repro
 
-## Debian packages the GUI test needs (a virtual X screen); skipped when not root or no apt.
+## Debian packages the tests need: a virtual X screen for the GUI tests, and Ghostscript, so that
+## the hostile-format tests show the PostScript payload is live where a decoder would hand it over.
+## Skipped when not root or no apt (those tests are then skipped, and say so).
+SYSTEM_PACKAGES := xvfb:Xvfb ghostscript:gs
 system-deps:
-	@if command -v Xvfb >/dev/null; then echo "Xvfb present"; \
+	@missing=; for entry in $(SYSTEM_PACKAGES); do \
+	  command -v $${entry#*:} >/dev/null || missing="$$missing $${entry%%:*}"; done; \
+	if [ -z "$$missing" ]; then echo "system packages present"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb >/dev/null; \
-	else echo "Xvfb missing: the GUI test will be skipped (install the Debian package xvfb)"; fi
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "missing Debian packages:$$missing; the tests that need them will be skipped"; fi
 
 ## The linter and the formatter check (configured in pyproject.toml); `make format` applies both.
 lint: $(STAMP)

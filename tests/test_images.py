@@ -1,12 +1,16 @@
 """Decoding untrusted files: every mode converts, every bad file gets a reason."""
 
 import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from sketch2color.data.images import BadImage, load_pair, load_rgb, resize_square, split_halves
+from sketch2color.data.images import BadImage, load_pair, load_rgb, load_rgba, resize_square, split_halves
 
 LIMIT = 10_000_000
 
@@ -94,3 +98,76 @@ def test_load_pair_returns_sketch_then_color(tmp_path):
     sketch, color = load_pair(tmp_path / "p.png", 16, LIMIT)
     assert sketch.shape == color.shape == (16, 16, 3)
     assert (sketch == 250).all() and (color == 90).all()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF"])
+def test_every_allowed_picture_format_decodes(tmp_path, fmt):
+    picture = Image.fromarray(np.full((12, 24, 3), (200, 40, 40), np.uint8))
+    array = load_rgb(save(picture, tmp_path / f"x.{fmt.lower()}", format=fmt), LIMIT)
+    assert array.shape == (12, 24, 3)
+    assert np.abs(array.astype(int) - (200, 40, 40)).max() <= 8  # JPEG and GIF round a little
+
+
+def test_a_gif_gives_its_first_frame(tmp_path):
+    frames = [Image.new("RGB", (8, 8), color) for color in ((255, 0, 0), (0, 0, 255))]
+    frames[0].save(tmp_path / "two.gif", save_all=True, append_images=frames[1:])
+    assert (load_rgb(tmp_path / "two.gif", LIMIT) == (255, 0, 0)).all()
+
+
+@pytest.mark.parametrize(
+    "name, header, reason",
+    [
+        ("payload.eps", "%!PS-Adobe-3.0 EPSF-3.0", "PostScript (EPS or PS) is not an allowed picture format"),
+        ("payload.ps", "%!PS", "PostScript (EPS or PS) is not an allowed picture format"),
+        ("payload.png", "%!PS-Adobe-3.0 EPSF-3.0", "PostScript (EPS or PS) is not an allowed picture format"),
+    ],
+)
+def test_postscript_is_refused_by_name_and_never_runs(tmp_path, name, header, reason):
+    from reliability.hostile_files import postscript
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret")
+    sentinel = tmp_path / "pwn"
+    payload = postscript(sentinel, secret, header)
+    (tmp_path / name).write_bytes(payload)
+    for source in (tmp_path / name, io.BytesIO(payload)):
+        with pytest.raises(BadImage, match=re.escape(reason)):
+            load_rgb(source, LIMIT)
+        with pytest.raises(BadImage, match=re.escape(reason)):
+            load_rgba(source, LIMIT)
+    assert not sentinel.exists() and not Path(f"{sentinel}.leak").exists()
+
+
+@pytest.mark.skipif(shutil.which("gs") is None, reason="Ghostscript is not installed (make system-deps)")
+def test_the_postscript_payload_is_live_where_ghostscript_runs(tmp_path):
+    """The control for the test above: Ghostscript itself, even in its SAFER mode, runs the payload,
+    so a decoder that handed it over would write the sentinel and leak the secret."""
+    from reliability.hostile_files import postscript
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret")
+    sentinel = tmp_path / "pwn"
+    (tmp_path / "payload.eps").write_bytes(postscript(sentinel, secret))
+    subprocess.run(
+        ["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=nullpage", str(tmp_path / "payload.eps")],
+        check=False,
+        capture_output=True,
+        timeout=60,
+    )
+    assert sentinel.read_text() == "pwned"
+    assert Path(f"{sentinel}.leak").read_text().startswith("top secret")
+
+
+def test_other_formats_are_refused_by_name(tmp_path):
+    from reliability.hostile_files import pdf_document
+
+    cases = {
+        "doc.pdf": (pdf_document(), "PDF is not an allowed picture format"),
+        "layers.psd": (b"8BPS\x00\x01" + b"\x00" * 40, "PSD is not an allowed picture format"),
+        "vector.svg": (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not a readable image"),
+    }
+    for name, (data, reason) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(BadImage, match=re.escape(reason)) as refused:
+            load_rgb(tmp_path / name, LIMIT)
+        assert "allowed: PNG, JPEG, WEBP, BMP, TIFF, GIF" in str(refused.value)

@@ -140,6 +140,29 @@ def zeros(size: int) -> bytes:
     return b"\0" * size
 
 
+def postscript(writes: Path, reads: Path | None = None, header: str = "%!PS-Adobe-3.0 EPSF-3.0") -> bytes:
+    """An EPS (or, with ``header="%!PS"``, a PS) file whose PostScript writes ``writes``, and copies
+    ``reads`` into ``writes`` + ".leak" when given: what Ghostscript runs if a decoder hands it over."""
+    lines = [header, "%%BoundingBox: 0 0 64 32", f"({writes}) (w) file dup (pwned) writestring closefile"]
+    if reads is not None:
+        lines += [
+            f"/secret ({reads}) (r) file def",
+            "/buffer 256 string def",
+            f"/leak ({writes}.leak) (w) file def",
+            "leak secret buffer readstring pop writestring leak closefile",
+        ]
+    return ("\n".join([*lines, "showpage", ""])).encode("ascii")
+
+
+def pdf_document() -> bytes:
+    """A minimal one-page PDF: a document, not a picture."""
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 64 32]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+
+
 # ---------------------------------------------------------------- one mixed source
 
 
@@ -177,6 +200,7 @@ def common_entries() -> list[Entry]:
         Entry("train/modes/pair.webp", encode(rgb_pair(20), "WEBP", lossless=True), GOOD),
         Entry("train/modes/pair.bmp", encode(rgb_pair(21), "BMP"), GOOD),
         Entry("train/modes/pair.tiff", encode(rgb_pair(22), "TIFF"), GOOD),
+        Entry("train/modes/pair.gif", encode(rgb_pair(26).quantize(64), "GIF"), GOOD),
         Entry("train/modes/jpeg_named.png", jpeg(23), GOOD),  # content decides, not the name
         Entry("train/modes/UPPER.PNG", png(24), GOOD),
         Entry("train/ünï cødé name.png", png(25), GOOD),
@@ -204,6 +228,7 @@ def common_entries() -> list[Entry]:
         Entry("train/bad/claims_3600mpx.png", png_claiming(60_000, 60_000), SPLIT, "decompression bomb"),
         Entry("train/bad/text_chunk_bomb.png", png_with_text_bomb(56), SPLIT, "too large"),
         Entry("train/bad/one_pixel.png", sized(1, 1, 53), SPLIT, "too small"),
+        Entry("train/bad/document.png", pdf_document(), SPLIT, "PDF is not an allowed picture format"),
         Entry("train/bad/halves_too_small_15x8.png", sized(15, 8, 54), SPLIT, "too small"),
         Entry("val/bad/truncated.png", truncated(png(55)), SPLIT, "truncated"),
         # refused by fetch before anything is decoded
@@ -334,6 +359,11 @@ def kaggle_zip(archive: Path, outside: Path) -> Expected:
         hostile("anime/data/train/fifo.png", b"", "not a regular file", stat.S_IFIFO | 0o644)
         hostile("anime/data/train/ratio_bomb.png", zeros(MiB + MiB // 2), "compression ratio")
         hostile("anime/data/train/" + "x" * 300 + ".png", png(85), "cannot write")
+        # PostScript named as a picture: split names it and refuses it, and Ghostscript never runs it
+        # (it would write into ``outside`` and copy the secret there)
+        zf.writestr("anime/data/train/postscript.png", postscript(outside / "pwn", archive))
+        expected.split_skipped["train/postscript.png"] = "PostScript (EPS or PS) is not an allowed"
+        expected.raw_counts["train"] += 1
         # after the refused link, a member "through" it is an ordinary folder inside the target
         zf.writestr("anime/data/train/escape/through_link.png", png(86))
         expected.good["train/escape/through_link.png"] = "train/escape/through_link.png"

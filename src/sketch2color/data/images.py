@@ -1,10 +1,17 @@
 """Decoding untrusted image files into clean RGB arrays, and the paper's Function 1.
 
-Raw data comes from archives and folders we do not control, so every decode
-goes through :func:`load_rgb`, which turns each way a file can be bad
-(not an image, truncated, a decompression bomb, too small, an exotic mode)
-into a :class:`BadImage` with a short reason. The split stage reports that
-reason and moves on: one bad file never stops a run.
+Raw data comes from archives and folders we do not control, and sketches and
+hint images come from users and HTTP requests, so every decode goes through
+:func:`load_rgb` (or :func:`load_rgba`), which turns each way a file can be
+bad (not an image, a refused format, truncated, a decompression bomb, too
+small, an exotic mode) into a :class:`BadImage` with a short reason. The
+split stage reports that reason and moves on: one bad file never stops a run.
+
+Only the picture formats in :data:`PICTURE_FORMATS` are ever decoded, and
+Pillow decodes each of them in-process. Pillow knows many more, and some it
+hands to an external program: EPS and PS go to Ghostscript, which runs the
+file's PostScript (it can write and read files). So the allow-list is given
+to ``Image.open`` itself, and no other plugin ever sees the bytes.
 """
 
 from __future__ import annotations
@@ -17,7 +24,19 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFile
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
+PICTURE_FORMATS: dict[str, tuple[str, ...]] = {
+    "PNG": (".png",),
+    "JPEG": (".jpg", ".jpeg"),
+    "WEBP": (".webp",),
+    "BMP": (".bmp",),
+    "TIFF": (".tif", ".tiff"),
+    "GIF": (".gif",),  # its first frame
+}
+"""The picture formats decoded (Pillow's names), with the file suffixes that name them.
+
+Each is decoded by Pillow itself (libpng, libjpeg, libwebp, libtiff or pure
+Python), never by an external program; everything else is refused by name."""
+IMAGE_SUFFIXES = frozenset(suffix for suffixes in PICTURE_FORMATS.values() for suffix in suffixes)
 LINE_LEVEL = 128
 """Line art is dark lines on white paper: a pixel whose darkest channel is below this is line."""
 PAPER_LEVEL = 245
@@ -59,7 +78,7 @@ def _decode(path: Path | BinaryIO, max_pixels: int, convert) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(path, formats=tuple(PICTURE_FORMATS)) as image:
                 width, height = image.size
                 if width * height > max_pixels:
                     raise BadImage(
@@ -78,12 +97,47 @@ def _decode(path: Path | BinaryIO, max_pixels: int, convert) -> np.ndarray:
             f"and Pillow's own limit): {exc}"
         ) from None
     except Image.UnidentifiedImageError:
-        raise BadImage("not a readable image (unknown or corrupt format)") from None
+        raise BadImage(_refusal(path)) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise BadImage(f"unreadable or truncated image: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - Pillow plugins also raise EOFError, struct.error,
         # IndexError... on hostile input; every caller wants "skip this file", never a crash.
         raise BadImage(f"unreadable image ({type(exc).__name__}: {exc})") from None
+
+
+def _refusal(path: Path | BinaryIO) -> str:
+    """Why a file that no allowed format recognises is refused, naming its format when Pillow knows it.
+
+    Only each plugin's signature test is asked (a look at the first bytes); no
+    plugin parses the file, so naming EPS costs nothing and runs nothing.
+    """
+    allowed = ", ".join(PICTURE_FORMATS)
+    try:
+        if isinstance(path, Path):
+            with path.open("rb") as file:
+                prefix = file.read(_SIGNATURE_BYTES)
+        else:
+            path.seek(0)
+            prefix = path.read(_SIGNATURE_BYTES)
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    Image.init()
+    for name, (_, accept) in Image.OPEN.items():
+        try:
+            recognised = accept is not None and bool(accept(prefix))
+        except Exception:  # noqa: BLE001 - a signature test that fails on odd bytes just says "not mine"
+            recognised = False
+        if recognised and name not in PICTURE_FORMATS:
+            return f"{_FORMAT_NAMES.get(name, name)} is not an allowed picture format (allowed: {allowed})"
+    if prefix.startswith(b"%PDF"):  # Pillow writes PDF but has no reader, so no signature test names it
+        return f"PDF is not an allowed picture format (allowed: {allowed})"
+    return f"not a readable image (unknown or corrupt format; allowed: {allowed})"
+
+
+_FORMAT_NAMES = {"EPS": "PostScript (EPS or PS)"}
+"""Pillow's one plugin reads both; a user sending a .ps should recognise the name."""
+_SIGNATURE_BYTES = 16
+"""Pillow's own Image.open hands each plugin's signature test the first 16 bytes."""
 
 
 def _to_rgb_array(image: Image.Image) -> np.ndarray:
