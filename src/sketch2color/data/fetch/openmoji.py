@@ -44,6 +44,8 @@ import logging
 import multiprocessing
 import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,9 +54,10 @@ from tqdm import tqdm
 
 from sketch2color.config import OpenMojiConfig, Params
 from sketch2color.data.fetch.report import Attribution, FetchReport
-from sketch2color.data.images import LINE_LEVEL, join_halves, resize_square
+from sketch2color.data.images import join_halves, resize_square
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.image_io import decode_rgb, encode_rgb
+from sketch2color.lineart import line_mask
 from sketch2color.paths import ProjectPaths
 
 log = logging.getLogger(__name__)
@@ -199,8 +202,8 @@ def render_pair(svg: str, size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def line_fraction(sketch: np.ndarray) -> float:
-    """The share of the sketch's pixels that are line (darker than :data:`LINE_LEVEL`)."""
-    return float((sketch.min(axis=-1) < LINE_LEVEL).mean())
+    """The share of the sketch's pixels that are line (:func:`sketch2color.lineart.line_mask`)."""
+    return float(line_mask(sketch).mean())
 
 
 def color_fraction(color: np.ndarray, sketch: np.ndarray) -> float:
@@ -270,10 +273,19 @@ def render_all(emoji: Sequence[Emoji], config: OpenMojiConfig) -> Iterator[Rende
     jobs = [(item, config.size) for item in emoji]
     bar = tqdm(total=len(jobs), desc="rendering OpenMoji", unit="emoji", disable=None)
     if config.workers > 1 and len(jobs) > 1:
-        with multiprocessing.get_context("spawn").Pool(config.workers) as pool:
-            for result in pool.imap(_render_job, jobs, chunksize=16):
-                bar.update(1)
-                yield result
+        # A process pool that reports a worker's death: multiprocessing.Pool loses the dead
+        # worker's tasks and waits for them for ever (seen once in the test suite).
+        context = multiprocessing.get_context("spawn")
+        try:
+            with ProcessPoolExecutor(config.workers, mp_context=context) as pool:
+                for result in pool.map(_render_job, jobs, chunksize=16):
+                    bar.update(1)
+                    yield result
+        except BrokenProcessPool as exc:
+            raise Sketch2ColorError(
+                f"an OpenMoji rendering process died ({exc}); run the fetch stage again, or set "
+                "fetch.openmoji.workers: 1 to render in the stage's own process"
+            ) from None
     else:
         for job in jobs:
             bar.update(1)
