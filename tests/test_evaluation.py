@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import pytest
 
+from sketch2color import lineart
 from sketch2color.atomic import write_json
 from sketch2color.config import params_from_dict
 from sketch2color.data.images import join_halves
@@ -138,7 +139,7 @@ def test_fill_color_difference_looks_only_at_the_colored_pixels():
     sketch[0, :, :4] = 0  # a thick line down the left edge
     truth = np.full((1, SIZE, SIZE, 3), 255, np.uint8)
     truth[0, :16] = (210, 40, 40)  # a red top half; the bottom half is paper
-    mask = metrics.fill_mask(sketch, truth)[0]
+    mask = lineart.fill_mask(sketch, truth)[0]
     assert mask.sum() == 16 * (SIZE - 4) and not mask[:, :4].any() and not mask[16:].any()
     assert metrics.fill_delta_e_per_image(truth, truth, sketch) == pytest.approx([0.0])
     # Getting the paper and the line wrong costs nothing here; getting the red wrong does.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -62,7 +63,12 @@ def make_params(mode: str = "eval", formats_: tuple = ("savedmodel", "tflite_flo
         {
             "data": {"image_size": SIZE},
             "evaluate": {"inference_mode": mode},
-            "export": {"formats": list(formats_), "parity_images": 4, "latency_runs": 3},
+            "export": {
+                "formats": list(formats_),
+                "parity_images": 4,
+                "latency_runs": 3,
+                "registered_model_name": MODEL_NAME,
+            },
         }
     )
 
@@ -78,26 +84,16 @@ def make_project(root) -> ProjectPaths:
 
 @pytest.fixture(scope="module")
 def mlflow_store(tmp_path_factory):
-    """A real sqlite store with a finished 'training' run and version 1 of a registered model."""
+    """A real sqlite store with a finished 'training' run and no registered model yet."""
     uri, client, run_id = mlflow_store_with_run(tmp_path_factory.mktemp("mlflow"), "export-test")
-    client.create_registered_model(MODEL_NAME)
-    version = client.create_model_version(MODEL_NAME, f"runs:/{run_id}/model", run_id=run_id).version
-    return uri, client, run_id, str(version)
+    return uri, client, run_id
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, mlflow_store):
-    uri, _, run_id, version = mlflow_store
+    uri, _, run_id = mlflow_store
     paths = make_project(tmp_path_factory.mktemp("project"))
-    write_json(
-        paths.models / "mlflow_run.json",
-        {
-            "run_id": run_id,
-            "tracking_uri": uri,
-            "registered_model_name": MODEL_NAME,
-            "registered_model_version": version,
-        },
-    )
+    write_json(paths.models / "mlflow_run.json", {"run_id": run_id, "tracking_uri": uri})
     stale = paths.models / "export" / "stale.tflite"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"from an earlier export")
@@ -187,7 +183,7 @@ def test_export_json_records_parity_speed_and_onnx(exported):
 
 
 def test_exported_files_and_summary_reach_mlflow(exported, mlflow_store):
-    _, client, run_id, version = mlflow_store
+    _, client, run_id = mlflow_store
     _, summary = exported
     files = {a.path for a in client.list_artifacts(run_id, "export")}
     assert {
@@ -196,13 +192,46 @@ def test_exported_files_and_summary_reach_mlflow(exported, mlflow_store):
         "export/generator_float16.tflite",
         "export/export.json",
     } <= files
-    tags = client.get_model_version(MODEL_NAME, version).tags
+    registered = summary["registered_model"]
+    assert registered["name"] == MODEL_NAME and registered["version"] == 1
+    tags = client.get_model_version(MODEL_NAME, "1").tags
     assert tags["export.fastest"] == summary["fastest"]
     assert tags["export.artifacts"] == f"runs:/{run_id}/export"
     metrics = client.get_run(run_id).data.metrics
     assert (
         metrics["export_tflite_float32_max_abs_diff"] == summary["formats"]["tflite_float32"]["max_abs_diff"]
     )
+
+
+def test_export_registers_the_colorizer_with_only_the_serving_code(exported, mlflow_store):
+    """The registered version colours as colorize does, and ships the modules serving imports, no more."""
+    import base64
+
+    import mlflow
+    import pandas as pd
+
+    from sketch2color.image_io import decode_rgb
+    from sketch2color.inference.colorizer import color_sketches
+    from sketch2color.serving import encode_png
+
+    uri, client, run_id = mlflow_store
+    paths, _ = exported
+    version = client.get_model_version(MODEL_NAME, "1")
+    assert version.run_id == run_id
+    mlflow.set_tracking_uri(uri)
+    local = Path(mlflow.artifacts.download_artifacts(f"models:/{MODEL_NAME}/1"))
+    shipped = {p.relative_to(local / "code").as_posix() for p in (local / "code").rglob("*.py")}
+    assert "sketch2color/serving.py" in shipped and "sketch2color/inference/compose.py" in shipped
+    assert not {f for f in shipped if f.startswith(("sketch2color/training/", "sketch2color/bench/"))}
+    assert not {"sketch2color/gui.py", "sketch2color/cli.py", "sketch2color/pipeline/export.py"} & shipped
+
+    colorizer = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/1")
+    sketch = np.full((24, 40, 3), 255, np.uint8)
+    sketch[8:10, 4:36] = 0
+    answer = colorizer.predict(pd.DataFrame({"image": [encode_png(sketch)]}))
+    served = decode_rgb(base64.b64decode(answer["image"][0]))
+    expected = color_sketches(KerasBackend(paths.models / "generator.keras", "eval"), [sketch])[0].picture()
+    assert np.array_equal(served, expected)
 
 
 def test_train_dropout_mode_skips_tflite_and_keeps_dropout_in_the_savedmodel(tmp_path):

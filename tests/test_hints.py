@@ -17,15 +17,16 @@ import pytest
 import tensorflow as tf
 
 from sketch2color.config import HintsConfig
-from sketch2color.data.hints import LINE_LEVEL, PAPER_LEVEL, as_rgba, patch_sides, sample_hints
+from sketch2color.data.hints import as_rgba, patch_sides, sample_hints
 from sketch2color.data.images import join_halves
 from sketch2color.data.shards import Pair, write_shards
 from sketch2color.evaluation.full_resolution import score_full_resolution
 from sketch2color.evaluation.hint_curve import Originals, score_hint_curve
 from sketch2color.image_io import write_rgb
 from sketch2color.inference.backends import KerasBackend
-from sketch2color.inference.pixels import from_model_output, to_model_input
+from sketch2color.lineart import line_mask_tensor, paper_mask_tensor
 from sketch2color.paths import ProjectPaths
+from sketch2color.pixels import from_model_output, to_model_input
 from sketch2color.training.loop import run_training
 from sketch2color.training.plan import prepare_training
 
@@ -83,9 +84,9 @@ def test_patches_lie_inside_the_image_at_the_scaled_size_and_favor_fill_pixels()
     # 18% would.
     centres = np.stack([(top + bottom) // 2, (left + right) // 2], axis=-1)
     image = np.nonzero(active)[0]
-    at_centre = truths[image, centres[:, 0], centres[:, 1]]
-    on_line = (sketches[image, centres[:, 0], centres[:, 1]] < LINE_LEVEL).any(axis=-1)
-    on_fill = ~(at_centre >= PAPER_LEVEL).all(axis=-1) & ~on_line
+    on_line = line_mask_tensor(sketches).numpy()[image, centres[:, 0], centres[:, 1]]
+    on_paper = paper_mask_tensor(truths).numpy()[image, centres[:, 0], centres[:, 1]]
+    on_fill = ~on_paper & ~on_line
     assert on_fill.mean() > 0.4
     assert on_line.mean() < 0.05
 

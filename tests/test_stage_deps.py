@@ -66,11 +66,25 @@ def _imported_modules(file: Path, module: str) -> set[str]:
             else:
                 source = node.module or ""
             found.add(source)
-            found.update(
-                f"{source}.{alias.name}" for alias in node.names if _module_file(f"{source}.{alias.name}")
-            )
+            lazy = _lazy_exports(source)
+            for alias in node.names:
+                if _module_file(f"{source}.{alias.name}"):
+                    found.add(f"{source}.{alias.name}")
+                elif alias.name in lazy:  # a name the package imports on first use
+                    found.add(lazy[alias.name])
     ours = {name for name in found if name.split(".")[0] == "sketch2color"}
     return {".".join(name.split(".")[:end]) for name in ours for end in range(1, name.count(".") + 2)}
+
+
+def _lazy_exports(package: str) -> dict[str, str]:
+    """A package's ``_EXPORTS`` map (name -> module it is imported from on first use), if it has one."""
+    init = _module_file(package)
+    if init is None or init.name != "__init__.py":
+        return {}
+    for node in ast.parse(init.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "_EXPORTS" for t in node.targets):
+            return ast.literal_eval(node.value)
+    return {}
 
 
 def _is_type_checking_block(node: ast.AST) -> bool:
@@ -126,3 +140,21 @@ def test_every_code_dep_of_a_stage_exists(stage):
     code = [dep for dep in _stages()[stage]["deps"] if dep.startswith(("src/", "stages/"))]
     absent = [dep for dep in code if not (REPO / dep).exists()]
     assert not absent, f"dvc.yaml stage '{stage}' lists code that does not exist: {absent}"
+
+
+def test_training_does_not_depend_on_the_picture_code():
+    """Registration is export's: an edit to the picture code (inference/, serving) never retrains."""
+    deps = _stages()["train"]["deps"]
+    picture_code = ("src/sketch2color/inference", "src/sketch2color/serving", "src/sketch2color/export")
+    assert not [dep for dep in deps if dep.startswith(picture_code)], deps
+    used = {str(path.relative_to(REPO)) for path in _closure(_entry_module("train"))}
+    assert not [file for file in used if file.startswith(picture_code)], sorted(used)
+
+
+def test_export_depends_on_every_module_the_registered_model_ships():
+    from sketch2color.export.registration import serving_modules
+
+    deps = _stages()["export"]["deps"]
+    shipped = {f"src/{path.as_posix()}" for path in serving_modules()}
+    missing = sorted(file for file in shipped - FOUNDATION if not _covered(file, deps))
+    assert not missing, f"the registered colorizer ships code export does not list in deps: {missing}"

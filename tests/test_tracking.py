@@ -40,7 +40,7 @@ from sketch2color.tracking import (
     check_reachable,
     resolve_tracking_uri,
 )
-from sketch2color.tracking.run import params_hash
+from sketch2color.tracking.identity import params_hash
 from sketch2color.tracking.store import is_database_locked, retry_when_locked
 from sketch2color.training.validation_figure import render_validation_figure
 
@@ -95,7 +95,8 @@ def paths(tmp_path: Path) -> ProjectPaths:
 def make_params(**train: object) -> Params:
     return params_from_dict(
         {
-            "train": {"experiment_name": EXPERIMENT, "registered_model_name": MODEL_NAME, **train},
+            "train": {"experiment_name": EXPERIMENT, **train},
+            "export": {"registered_model_name": MODEL_NAME},
         }
     )
 
@@ -147,7 +148,9 @@ def test_env_uri_wins_and_relative_sqlite_is_anchored_at_the_root(paths):
 # ---------------------------------------------------------------- a whole run
 
 
-def test_run_logs_everything_and_registers_one_version_per_training(sqlite_store, paths, tmp_path):
+def test_run_logs_everything_and_export_registers_one_version_per_training(sqlite_store, paths, tmp_path):
+    from sketch2color.export.registration import log_and_register
+
     params = make_params()
     generator = tiny_generator()
     generator_file = tmp_path / "generator.keras"
@@ -160,10 +163,13 @@ def test_run_logs_everything_and_registers_one_version_per_training(sqlite_store
     run.log_metrics({"g_total": 2.0, "d_loss": 0.6}, step=20)
     run.log_image("validation", picture(1), step=1)
     run.log_image("validation", picture(2), step=2)
-    version = run.log_generator(generator, example, generator_file, "eval")
+    keras_uri = run.log_generator(generator, example)
     run.finish()
-
+    # Training registers nothing; the export stage registers the colorizer to the training's run.
     client = MlflowClient(sqlite_store)
+    assert client.search_model_versions(f"name='{MODEL_NAME}'") == []
+    _, version = log_and_register(run.run_id, generator_file, "eval", MODEL_NAME, sqlite_store)
+
     stored = client.get_run(run.run_id)
     assert stored.info.run_name == "exp-alpha"
     assert stored.info.status == "FINISHED"
@@ -197,7 +203,8 @@ def test_run_logs_everything_and_registers_one_version_per_training(sqlite_store
     assert model_version.run_id == run.run_id
     record = json.loads(paths.run_record.read_text())
     # The Keras flavour is the network itself ...
-    reloaded = mlflow.keras.load_model(record["keras_model_uri"])
+    assert record["keras_model_uri"] == keras_uri
+    reloaded = mlflow.keras.load_model(keras_uri)
     np.testing.assert_allclose(reloaded(example[None]).numpy(), generator(example[None]).numpy(), atol=1e-6)
     # ... and the registered version is the colorizer: a picture in, a picture of its size out.
     colorizer = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/1")
@@ -211,19 +218,17 @@ def test_run_logs_everything_and_registers_one_version_per_training(sqlite_store
     assert record["experiment_name"] == EXPERIMENT
     assert record["tracking_uri"] == sqlite_store
     assert record["run_name"] == "exp-alpha"
-    assert record["registered_model_name"] == MODEL_NAME
-    assert record["registered_model_version"] == 1
     assert RunRecord.read(paths.run_record) == run.record
     assert run.dropped == 0
 
     os.environ["DVC_EXP_NAME"] = "exp-beta"
     second = TrainingRun.start(params, paths, resume_run_id=None)
     assert second.run_id != run.run_id
-    assert second.log_generator(generator, example, generator_file, "eval") == 2
+    assert second.log_generator(generator, example) is not None
     second.finish()
+    assert log_and_register(second.run_id, generator_file, "eval", MODEL_NAME, sqlite_store)[1] == 2
     assert client.get_model_version(MODEL_NAME, "2").run_id == second.run_id
     assert client.get_run(second.run_id).info.run_name == "exp-beta"
-    assert json.loads(paths.run_record.read_text())["registered_model_version"] == 2
 
 
 def test_resume_reopens_the_same_run_without_relogging_params(sqlite_store, paths):
@@ -440,11 +445,7 @@ def test_server_that_goes_away_mid_run_costs_warnings_not_the_training(
     run.log_metrics({"g_total": 0.5}, step=1)  # fails: warns, pauses
     run.log_metrics({"g_total": 0.4}, step=2)  # paused: dropped at once
     run.log_image("validation", picture(4), step=1)
-    generator_file = tmp_path / "generator.keras"
-    tiny_generator().save(generator_file)
-    assert (
-        run.log_generator(tiny_generator(), np.zeros((32, 32, 3), np.float32), generator_file, "eval") is None
-    )
+    assert run.log_generator(tiny_generator(), np.zeros((32, 32, 3), np.float32)) is None
     run.finish()
 
     assert run.dropped >= 4
@@ -498,7 +499,7 @@ def test_validation_figure_rejects_mismatched_inputs():
 
 
 def test_the_colorizer_of_a_hint_model_takes_an_optional_hints_column(sqlite_store, tmp_path):
-    from sketch2color.serving import log_colorizer
+    from sketch2color.export.registration import log_colorizer
 
     from tiny_generators import save_hint_echo
 
@@ -508,7 +509,7 @@ def test_the_colorizer_of_a_hint_model_takes_an_optional_hints_column(sqlite_sto
         "hints", artifact_location=(tmp_path / "a").as_uri()
     )
     with mlflow.start_run(experiment_id=experiment):
-        info = log_colorizer(model, "eval", ["tensorflow-cpu"])
+        info = log_colorizer(None, model, "eval")
     colorizer = mlflow.pyfunc.load_model(info.model_uri)
     sketch = np.full((40, 60, 3), 255, np.uint8)
     hints = np.zeros((40, 60, 4), np.uint8)

@@ -28,7 +28,6 @@ def tiny_train_params(**train: Any) -> dict[str, Any]:
         "validation_examples": 2,
         "shuffle_buffer": 64,
         "experiment_name": "tiny",
-        "registered_model_name": "tiny-generator",
         "mixed_precision": False,  # float32 on every machine: the tests compare exact steps
     }
     settings.update(train)

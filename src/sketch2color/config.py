@@ -279,7 +279,6 @@ class TrainConfig:
     keep_checkpoints: int = 3
     validation_examples: int = 4
     experiment_name: str = "sketch2color"
-    registered_model_name: str = "sketch2color-generator"
     hints: HintsConfig = field(default_factory=HintsConfig)
 
     def validate(self, where: str) -> None:
@@ -303,12 +302,6 @@ class TrainConfig:
             bool(self.experiment_name.strip()),
             f"{where}.experiment_name",
             self.experiment_name,
-            "a non-empty name",
-        )
-        _require(
-            bool(self.registered_model_name.strip()),
-            f"{where}.registered_model_name",
-            self.registered_model_name,
             "a non-empty name",
         )
 
@@ -346,11 +339,12 @@ ExportFormat = Literal["savedmodel", "tflite_float32", "tflite_float16"]
 
 @dataclass(frozen=True)
 class ExportConfig:
-    """Serving formats written next to the Keras generator."""
+    """Serving formats written next to the Keras generator, and the MLflow model export registers."""
 
     formats: tuple[ExportFormat, ...] = ("savedmodel", "tflite_float32", "tflite_float16")
     parity_images: int = 8
     latency_runs: int = 20
+    registered_model_name: str = "sketch2color-generator"
 
     def validate(self, where: str) -> None:
         _require(
@@ -361,6 +355,12 @@ class ExportConfig:
         )
         _require_range(f"{where}.parity_images", self.parity_images, 1, 10_000)
         _require_range(f"{where}.latency_runs", self.latency_runs, 1, 10_000)
+        _require(
+            bool(self.registered_model_name.strip()),
+            f"{where}.registered_model_name",
+            self.registered_model_name,
+            "a non-empty name",
+        )
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """The registered MLflow model: a picture in, a coloured picture out, so that ``mlflow models serve`` colours.
 
-The train stage logs the generator twice: the Keras flavour (the network
-itself, for users who want it) and this pyfunc, which it registers. The
-pyfunc carries the Keras generator as an artifact and this package as its
-code, and colours through the inference layer, exactly as ``colorize``:
+The train stage logs the network itself (the Keras flavour); the export stage
+logs this pyfunc to the same run and registers it
+(:mod:`sketch2color.export.registration`). The pyfunc carries the Keras
+generator as an artifact and the modules of this package that serving
+imports as its code, and colours through the inference layer, exactly as
+``colorize``:
 
 * input: a DataFrame (or the ``inputs`` of a JSON request) with an ``image``
   column of base64 PNG or JPEG sketches of any size, and for a model trained
@@ -24,7 +26,6 @@ import base64
 import binascii
 import io
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,6 @@ from mlflow.pyfunc import PythonModel
 from sketch2color.config import InferenceMode
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
 
-ARTIFACT_NAME = "colorizer"
 IMAGE_COLUMN = "image"
 HINTS_COLUMN = "hints"
 GENERATOR_ARTIFACT = "generator"
@@ -143,28 +143,3 @@ def signature():
         outputs=Schema([ColSpec("string", IMAGE_COLUMN)]),
         params=ParamSchema([ParamSpec(OUTPUT_PARAM, "string", DEFAULT_OUTPUT)]),
     )
-
-
-def log_colorizer(generator_file: Path, mode: InferenceMode, pip_requirements: list[str]):
-    """Log the pyfunc to MLflow's active run, as code (no pickle); its ModelInfo."""
-    import warnings
-
-    import mlflow.pyfunc
-
-    import sketch2color
-
-    package = Path(sketch2color.__file__).parent
-    with tempfile.TemporaryDirectory(prefix="sketch2color-colorizer-") as tmp, warnings.catch_warnings():
-        settings = Path(tmp) / "settings.json"
-        settings.write_text(json.dumps({"inference_mode": mode}), encoding="utf-8")
-        # MLflow suggests type hints on predict for its own input validation; the signature
-        # below already says what the model takes.
-        warnings.filterwarnings("ignore", message=".*type hints.*", category=UserWarning)
-        return mlflow.pyfunc.log_model(
-            name=ARTIFACT_NAME,
-            python_model=str(package / "serving_entry.py"),
-            artifacts={GENERATOR_ARTIFACT: str(generator_file), SETTINGS_ARTIFACT: str(settings)},
-            code_paths=[str(package)],
-            signature=signature(),
-            pip_requirements=pip_requirements,
-        )

@@ -177,7 +177,7 @@ def test_the_server_stopping_mid_training_costs_a_warning_not_the_training(prepa
 
     assert load_generator(repo.root / "models" / "generator.keras").output_shape[1:] == (32, 32, 3)
     record = json.loads((repo.root / "models" / "mlflow_run.json").read_text())
-    assert record["tracking_uri"] == url and record["registered_model_version"] is None
+    assert record["tracking_uri"] == url and record["keras_model_uri"] is None
     assert temporary_files(repo.root) == []
 
     # What reached the server is there; the warning names what did not.

@@ -13,7 +13,7 @@ what a given number of dabs buys. For each image:
   ``train.hints.colored_weight`` times more often on a fill pixel (coloured
   in the ground truth and not a line in the sketch, the pixels that
   evaluation's fill colour difference scores:
-  :func:`sketch2color.evaluation.metrics.fill_mask`) than on white paper or
+  :func:`sketch2color.lineart.fill_mask`) than on white paper or
   on a line, where a dab tells the model little: it already knows that paper
   is white and lines are black, and a third of a drawing's non-white pixels
   at 64 px are line;
@@ -24,7 +24,7 @@ Everything is a batched TensorFlow op on stateless random numbers, so it
 runs inside tf.data in parallel with training, and the same seed gives the
 same hints on every run and after every resume. The model sees the hints as
 four more input channels: the hint colours in [-1, 1] (0 where there is
-none) and a 0/1 mask (:func:`sketch2color.inference.pixels.hint_channels`).
+none) and a 0/1 mask (:func:`sketch2color.pixels.hint_channels`).
 """
 
 from __future__ import annotations
@@ -35,13 +35,9 @@ import numpy as np
 import tensorflow as tf
 
 from sketch2color.config import HintsConfig
-from sketch2color.data import images
-from sketch2color.inference.pixels import to_model_input
+from sketch2color.lineart import line_mask_tensor, paper_mask_tensor
+from sketch2color.pixels import to_model_input
 
-PAPER_LEVEL = float(to_model_input(np.uint8(images.PAPER_LEVEL)))
-"""A ground-truth pixel (in the model's range) with every channel at least this is white paper."""
-LINE_LEVEL = float(to_model_input(np.uint8(images.LINE_LEVEL)))
-"""A sketch pixel (in the model's range) with a channel below this is a line."""
 PATCH_AT_256 = (1, 9)
 """Smallest and largest patch side at 256 px; other sizes scale it."""
 
@@ -94,9 +90,7 @@ def sample_hints(
     active = tf.range(slots)[None, :] < counts[:, None]  # (B, K)
 
     # Where: fill pixels weigh colored_weight, paper and lines 1.
-    paper = tf.reduce_all(colors >= PAPER_LEVEL, axis=-1)  # (B, S, S)
-    line = tf.reduce_any(sketches < LINE_LEVEL, axis=-1)
-    weights = tf.where(paper | line, 1.0, config.colored_weight)
+    weights = tf.where(paper_mask_tensor(colors) | line_mask_tensor(sketches), 1.0, config.colored_weight)
     logits = tf.math.log(tf.reshape(weights, [batch, size * size]))
     centres = tf.random.stateless_categorical(logits, max(slots, 1), place_seed, dtype=tf.int32)[:, :slots]
     low, high = patch_sides(size)
@@ -147,9 +141,8 @@ def _paint(
 
 def as_rgba(hints: Hints):
     """The hints as uint8 RGBA images (alpha 255 on a hint), the form users and backends hand over."""
-    import numpy as np
 
-    from sketch2color.inference.pixels import from_model_output
+    from sketch2color.pixels import from_model_output
 
     mask = hints.mask.numpy()
     rgb = from_model_output(hints.colors.numpy())

@@ -37,10 +37,6 @@ PICTURE_FORMATS: dict[str, tuple[str, ...]] = {
 Each is decoded by Pillow itself (libpng, libjpeg, libwebp, libtiff or pure
 Python), never by an external program; everything else is refused by name."""
 IMAGE_SUFFIXES = frozenset(suffix for suffixes in PICTURE_FORMATS.values() for suffix in suffixes)
-LINE_LEVEL = 128
-"""Line art is dark lines on white paper: a pixel whose darkest channel is below this is line."""
-PAPER_LEVEL = 245
-"""... and a pixel with every channel at least this is white paper."""
 MIN_HALF_SIDE = 8
 
 # Truncated files must fail loudly, not decode into half-grey images.

@@ -4,7 +4,7 @@ A record is one pair at a fixed square size: the sketch and the colour image
 as raw uint8 RGB bytes (lossless, and decoded by a reshape rather than a PNG
 decoder), plus its size and the name of the raw file it came from. Scaling to
 the model's [-1, 1] range happens when reading
-(:func:`sketch2color.inference.pixels.to_model_range`). Reading shards that may
+(:func:`sketch2color.pixels.to_model_range`). Reading shards that may
 be damaged, strictly or leniently, is :mod:`sketch2color.data.shard_reader`.
 """
 

@@ -40,9 +40,9 @@ from sketch2color.evaluation.scoring import reread_test_pairs
 from sketch2color.inference.backends import Backend
 from sketch2color.inference.colorizer import color_sketches
 from sketch2color.inference.compose import line_mask
-from sketch2color.inference.pixels import from_model_output
 from sketch2color.inference.user_hints import Dab, default_radius, empty_hints, paint_dab
 from sketch2color.iteration import batched
+from sketch2color.pixels import from_model_output
 
 HINT_COUNTS = (0, 1, 2, 5, 10, 20)
 METRICS = ("ssim", "psnr", "fill_delta_e")

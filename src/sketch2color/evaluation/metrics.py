@@ -18,10 +18,9 @@ models, baselines and exported formats are directly comparable.
   quantity the pix2pix L1 loss minimises (there in [-1, 1] units, i.e. x2).
 * Fill colour difference: the mean CIEDE2000 colour difference
   (``skimage.color.deltaE_ciede2000`` between CIELAB colours) over the *fill*
-  pixels only: those that are neither line in the sketch (darker than
-  :data:`LINE_LEVEL`) nor white paper in the ground truth (every channel at
-  least :data:`PAPER_LEVEL`). Line art is mostly paper and lines, which the
-  sketch itself already gets right, so SSIM, PSNR and L1 reward a model that
+  pixels only: those that are neither line in the sketch nor white paper in
+  the ground truth (:func:`sketch2color.lineart.fill_mask`). Line art is
+  mostly paper and lines, which the sketch itself already gets right, so SSIM, PSNR and L1 reward a model that
   changes nothing; this one asks only whether the colours the artist painted
   came back. About 1 is a just-visible difference, 2-10 a clear one, above 30
   another colour. An image with no fill pixels has no score and is left out
@@ -42,7 +41,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from sketch2color.data.images import LINE_LEVEL, PAPER_LEVEL
+from sketch2color import lineart
 
 PSNR_CAP_DB = 100.0
 METRIC_NAMES = ("ssim", "psnr", "l1", "fill_delta_e")
@@ -120,20 +119,13 @@ def l1_per_image(predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return diff.reshape(len(diff), -1).mean(axis=1) / 255.0
 
 
-def fill_mask(sketches: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """(N, H, W) bool: the pixels the artist coloured (see the module docstring)."""
-    line = sketches.min(axis=-1) < LINE_LEVEL
-    paper = targets.min(axis=-1) >= PAPER_LEVEL
-    return ~line & ~paper
-
-
 def fill_delta_e_per_image(predictions: np.ndarray, targets: np.ndarray, sketches: np.ndarray) -> np.ndarray:
     """Mean CIEDE2000 over each image's fill pixels; NaN for an image that has none."""
     from skimage.color import deltaE_ciede2000, rgb2lab
 
     _check_batches(predictions, targets)
     _check_batches(sketches, targets)
-    masks = fill_mask(sketches, targets)
+    masks = lineart.fill_mask(sketches, targets)
     scores = np.full(len(predictions), np.nan)
     for index, (prediction, target, mask) in enumerate(zip(predictions, targets, masks, strict=True)):
         if mask.any():
@@ -144,14 +136,10 @@ def fill_delta_e_per_image(predictions: np.ndarray, targets: np.ndarray, sketche
     return scores
 
 
-def _dark(images: np.ndarray) -> np.ndarray:
-    return images.min(axis=-1) < LINE_LEVEL
-
-
 def line_recall_per_image(predictions: np.ndarray, sketches: np.ndarray) -> np.ndarray:
     """The share of each sketch's line pixels that are dark in the output; NaN for a sketch without lines."""
     _check_batches(predictions, sketches)
-    lines, dark = _dark(sketches), _dark(predictions)
+    lines, dark = lineart.line_mask(sketches), lineart.line_mask(predictions)
     kept = (lines & dark).reshape(len(lines), -1).sum(axis=1)
     total = lines.reshape(len(lines), -1).sum(axis=1)
     return np.where(total > 0, kept / np.maximum(total, 1), np.nan)
@@ -160,7 +148,7 @@ def line_recall_per_image(predictions: np.ndarray, sketches: np.ndarray) -> np.n
 def line_iou_per_image(predictions: np.ndarray, sketches: np.ndarray) -> np.ndarray:
     """Intersection over union of the dark pixels of output and sketch; NaN when neither has any."""
     _check_batches(predictions, sketches)
-    lines, dark = _dark(sketches), _dark(predictions)
+    lines, dark = lineart.line_mask(sketches), lineart.line_mask(predictions)
     both = (lines & dark).reshape(len(lines), -1).sum(axis=1)
     either = (lines | dark).reshape(len(lines), -1).sum(axis=1)
     return np.where(either > 0, both / np.maximum(either, 1), np.nan)

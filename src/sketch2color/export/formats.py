@@ -58,8 +58,8 @@ from typing import Literal
 
 from sketch2color.config import ExportFormat, InferenceMode
 from sketch2color.inference.backends import HINTS_SIGNATURE
-from sketch2color.inference.pixels import HINT_CHANNELS, model_inputs_tensor, to_model_range, to_pixels
 from sketch2color.paths import ProjectPaths
+from sketch2color.pixels import HINT_CHANNELS, model_inputs_tensor, to_model_range, to_pixels
 
 SIGNATURE_KEY = "serving_default"
 INPUT_NAME = "sketch"

@@ -5,7 +5,6 @@ Every consumer goes through here: evaluate, the export parity check,
 serving section and the MLflow model. So the parity check checks exactly
 what colorize runs, and a picture is the same whichever tool made it.
 
-* :mod:`.pixels` - uint8 pixels <-> the model's [-1, 1];
 * :mod:`.backends` - loading a ``.keras`` (safe_mode), SavedModel or TFLite (LiteRT) generator;
 * :mod:`.selection` - which generator to use when none is named;
 * :mod:`.geometry` - fitting an image of any size into the model's square and back;
@@ -17,17 +16,12 @@ The inference mode (``evaluate.inference_mode``) means the same everywhere:
 moving statistics), ``train_dropout`` keeps dropout on as pix2pix's original
 code did at test time. Importing this package loads neither TensorFlow nor
 OpenCV's filters; the modules that need them load them when used.
+
+The model's pixel contract (its value range and input channels) is not
+inference's own: training, export and the data share it, so it lives on the
+ground floor, in :mod:`sketch2color.pixels`.
 """
 
 from sketch2color.inference.errors import InferenceError, ModelLoadError, Report
-from sketch2color.inference.pixels import from_model_output, to_model_input, to_model_range, to_pixels
 
-__all__ = [
-    "InferenceError",
-    "ModelLoadError",
-    "Report",
-    "from_model_output",
-    "to_model_input",
-    "to_model_range",
-    "to_pixels",
-]
+__all__ = ["InferenceError", "ModelLoadError", "Report"]

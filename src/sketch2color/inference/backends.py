@@ -19,7 +19,7 @@ import numpy as np
 
 from sketch2color.config import InferenceMode
 from sketch2color.inference.errors import InferenceError, ModelLoadError
-from sketch2color.inference.pixels import HINT_CHANNELS, from_model_output, model_inputs, to_model_input
+from sketch2color.pixels import HINT_CHANNELS, from_model_output, hint_mask, model_inputs, to_model_input
 
 HINTS_SIGNATURE = "with_hints"
 """The exported signature of a hint model that takes (sketch, hints); ``serving_default`` takes the sketch."""
@@ -52,7 +52,7 @@ def _square_size(shape, path: Path, channels: tuple[int, ...] = (3,)) -> int:
 
 
 def _refuse_hints(backend: Backend, hints: np.ndarray | None) -> None:
-    if hints is not None and not backend.takes_hints and (np.asarray(hints)[..., 3] > 0).any():
+    if hints is not None and not backend.takes_hints and hint_mask(hints).any():
         raise InferenceError(
             f"{backend.path} was not trained with hints (train.hints.enabled); colour without them, "
             "or train a hint model (profiles/openmoji-hints.yaml)"

@@ -41,9 +41,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from sketch2color.data.images import LINE_LEVEL, resize_rgb
+from sketch2color.data.images import resize_rgb
 from sketch2color.inference.geometry import hints_at_size
 from sketch2color.inference.hint_regions import fill_hinted_regions
+from sketch2color.lineart import line_mask
 
 SMOOTHNESS = 400.0
 """The smoother's lambda: how far colour spreads within a region."""
@@ -53,11 +54,6 @@ MIN_CONFIDENCE = 0.02
 """Pixels next to a line still count a little, so a region narrower than that band keeps its colour."""
 WORKING_SIDE = 2048
 """The longest side the colour is spread at; larger sketches are resized for that step only."""
-
-
-def line_mask(sketch: np.ndarray) -> np.ndarray:
-    """(H, W) bool: the sketch's line pixels."""
-    return sketch.min(axis=-1) < LINE_LEVEL
 
 
 def color_confidence(sketch: np.ndarray, scale: float) -> np.ndarray:

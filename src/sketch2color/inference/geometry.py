@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sketch2color.data.images import resize_rgb
+from sketch2color.pixels import hint_mask
 
 WHITE = 255
 
@@ -67,7 +68,7 @@ def fit_hints_to_square(hints: np.ndarray, placement: Placement, size: int) -> n
 
     p = placement
     hints = hints_at_size(hints, p.height, p.width)
-    alpha = (hints[..., 3:4] > 0).astype(np.float32)
+    alpha = hint_mask(hints)[..., None].astype(np.float32)
     premultiplied = hints[..., :3].astype(np.float32) * alpha
     shape = (p.inner_width, p.inner_height)
     coverage = cv2.resize(alpha[..., 0], shape, interpolation=cv2.INTER_AREA)[..., None]

@@ -15,7 +15,7 @@ accept:
   (:func:`sketch2color.inference.compose.line_mask`), so line pixels that
   touch only at their corners, as a thin diagonal stroke's do, still part
   two regions;
-* a hint pixel is one at least half opaque (:data:`OPAQUE`): the soft edge
+* a hint pixel is one at least half opaque (:data:`sketch2color.pixels.HINT_ALPHA`): the soft edge
   of an anti-aliased dab blends its colour with whatever was under it;
 * a dab is a connected blob of hint pixels of one colour, so two dabs of
   different colours that touch across a thin line stay two dabs; each
@@ -37,8 +37,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-OPAQUE = 128
-"""The alpha from which a hint image's pixel is a hint pixel."""
+from sketch2color.pixels import hint_mask
 
 
 def _dabs(hints: np.ndarray, opaque: np.ndarray) -> tuple[np.ndarray, int]:
@@ -86,7 +85,7 @@ def _nearest_seed_colors(seeds: np.ndarray, colors: np.ndarray) -> np.ndarray:
 def fill_hinted_regions(flat: np.ndarray, lines: np.ndarray, hints: np.ndarray) -> np.ndarray:
     """``flat`` (RGB) with every closed region between ``lines`` (the sketch's (H, W) bool line
     mask) that ``hints`` (RGBA) dabs painted in its dabs' colours; all three of one size."""
-    opaque = hints[..., 3] >= OPAQUE
+    opaque = hint_mask(hints)
     if not opaque.any():
         return flat
     count, regions, stats, _ = cv2.connectedComponentsWithStats((~lines).astype(np.uint8), connectivity=4)

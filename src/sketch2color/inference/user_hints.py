@@ -18,6 +18,7 @@ import numpy as np
 
 from sketch2color.inference.errors import InferenceError
 from sketch2color.inference.geometry import hints_at_size
+from sketch2color.pixels import hint_mask
 
 HINTS_SUFFIX = ".hints.png"
 _DAB = re.compile(r"^\s*(\d+)\s*,\s*(\d+)\s*,\s*#?([0-9a-fA-F]{6})\s*$")
@@ -171,6 +172,6 @@ class HintLayer:
 def over_sketch(sketch: np.ndarray, hints: np.ndarray) -> np.ndarray:
     """The sketch with its hint dabs painted over it, as the GUI shows them."""
     shown = sketch.copy()
-    marked = hints[..., 3] > 0
+    marked = hint_mask(hints)
     shown[marked] = hints[..., :3][marked]
     return shown

@@ -21,7 +21,6 @@ import math
 import keras
 
 from sketch2color.config import Norm
-from sketch2color.inference.pixels import HINT_CHANNELS
 from sketch2color.model.layers import (
     KERNEL_SIZE,
     down_block,
@@ -29,6 +28,7 @@ from sketch2color.model.layers import (
     strided_conv,
     weight_init,
 )
+from sketch2color.pixels import HINT_CHANNELS
 
 DECODER_DROPOUT_BLOCKS = 3
 DROPOUT_RATE = 0.5

@@ -10,6 +10,11 @@ fastest, the image size and the inference mode baked in.
 Which formats are written is ``export.formats``; the inference mode is
 ``evaluate.inference_mode``, so evaluate, export and colorize all run the
 generator the same way.
+
+Last, the colorizer (the MLflow model that ``mlflow models serve`` serves) is
+logged to the training's run and registered as ``export.registered_model_name``
+(:mod:`sketch2color.export.registration`): here and not in training, so that
+a change to the picture code re-exports without retraining.
 """
 
 from __future__ import annotations
@@ -73,9 +78,12 @@ def run(params: Params, paths: ProjectPaths) -> None:
         )
 
     summary = build_summary(reports, skipped, fastest, keras_timing, params, len(sketches))
+    link = TrainingRunLink.open(paths)
+    summary["registered_model"] = None if link is None else register_colorizer(link, paths, params)
     atomic.write_json(paths.export_metrics, summary)
     log.info("export: wrote %s to %s; fastest: %s", ", ".join(written), target, fastest)
-    log_to_training_run(paths, target, summary)
+    if link is not None:
+        log_to_training_run(link, target, paths.export_metrics, summary)
 
 
 def parity_pairs(paths: ProjectPaths, image_size: int, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -205,11 +213,31 @@ def model_version_tags(summary: dict, run_id: str) -> dict[str, str]:
     return tags
 
 
-def log_to_training_run(paths: ProjectPaths, folder: Path, summary: dict) -> None:
-    link = TrainingRunLink.open(paths)
-    if link is None:
-        return
+def register_colorizer(link: TrainingRunLink, paths: ProjectPaths, params: Params) -> dict | None:
+    """Log the colorizer to the training's run and register it; its name, version and URI, or None
+    (warned) when the store failed: the exported files are complete either way."""
+    from sketch2color.export.registration import log_and_register
+
+    name = params.export.registered_model_name
+    outcome = link.call(
+        lambda: log_and_register(
+            link.run_id, paths.generator, params.evaluate.inference_mode, name, link.uri
+        ),
+        f"registering the colorizer as '{name}'",
+    )
+    if outcome is None:
+        return None
+    model_uri, version = outcome
+    log.info("MLflow: colorizer registered as '%s' version %d (%s)", name, version, model_uri)
+    return {"name": name, "version": version, "model_uri": model_uri}
+
+
+def log_to_training_run(link: TrainingRunLink, folder: Path, summary_file: Path, summary: dict) -> None:
     link.log_metrics(scalar_metrics(summary))
     link.log_artifacts(folder, ARTIFACT_FOLDER)
-    link.log_artifact(paths.export_metrics, ARTIFACT_FOLDER)
-    link.tag_model_version(model_version_tags(summary, link.run_id))
+    link.log_artifact(summary_file, ARTIFACT_FOLDER)
+    registered = summary["registered_model"]
+    if registered is not None:
+        link.tag_model_version(
+            registered["name"], registered["version"], model_version_tags(summary, link.run_id)
+        )

@@ -8,7 +8,8 @@ Order matters for a user watching it:
    MLflow run (one training = one run, however often it was interrupted).
 3. Training writes checkpoints and local metrics as it goes.
 4. Only after the last step is the generator saved (atomically, so DVC never
-   caches half a model) and logged/registered in MLflow.
+   caches half a model) and logged to MLflow (the network; the export stage
+   registers the colorizer that serves pictures).
 """
 
 from __future__ import annotations
@@ -60,9 +61,7 @@ def run(params: Params, paths: ProjectPaths, hooks: FaultHooks = NO_FAULTS) -> N
         plan.store.record_run_id(run.run_id)
         outcome = run_training(plan, run, hooks)
         save_generator(outcome.generator, paths.generator)
-        run.log_generator(
-            outcome.generator, outcome.example_sketch, paths.generator, params.evaluate.inference_mode
-        )
+        run.log_generator(outcome.generator, outcome.example_sketch)
         plan.store.mark_completed()
     log.info(
         "train: %d steps in %.1f s (%s images/s); generator saved to %s",

@@ -34,11 +34,8 @@ class RunRecord:
     params_hash: str | None = None
     git_commit: str | None = None
     resumed: bool = False
-    registered_model_name: str | None = None
-    registered_model_version: int | None = None
-    logged_model_uri: str | None = None
-    """The registered colorizer (pyfunc); ``keras_model_uri`` is the bare network."""
     keras_model_uri: str | None = None
+    """The generator network (Keras flavour); the export stage logs and registers the colorizer."""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -46,13 +43,10 @@ class RunRecord:
     @classmethod
     def read(cls, path: Path) -> RunRecord:
         """The record at ``path``; raises OSError (FileNotFoundError when missing) or
-        ValueError (not JSON, not an object, no ``run_id``, a field of the wrong kind)."""
+        ValueError (not JSON, not an object, no ``run_id``). Fields it does not know (from an
+        older train stage) are ignored."""
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
         if not isinstance(raw, dict) or not isinstance(raw.get("run_id"), str) or not raw["run_id"]:
             raise ValueError("expected a JSON object with a run_id")
         names = {f.name for f in dataclasses.fields(cls)}
-        record = cls(**{k: v for k, v in raw.items() if k in names})
-        version = record.registered_model_version
-        if version is not None and not (isinstance(version, int) or str(version).isdigit()):
-            raise ValueError(f"registered_model_version {version!r} is not a version number")
-        return dataclasses.replace(record, registered_model_version=None if version is None else int(version))
+        return cls(**{k: v for k, v in raw.items() if k in names})

@@ -17,7 +17,8 @@ sqlite stores shared by parallel experiments are handled by
 :mod:`sketch2color.tracking.store` (file lock for one-off steps, retries on
 "database is locked"). The run record file is :mod:`~sketch2color.tracking.record`,
 the tags that identify a run :mod:`~sketch2color.tracking.identity`, and
-logging and registering the generator :mod:`~sketch2color.tracking.registry`.
+logging the generator network :mod:`~sketch2color.tracking.registry`
+(the export stage registers the colorizer: :mod:`sketch2color.export.registration`).
 """
 
 from __future__ import annotations
@@ -40,12 +41,12 @@ from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 
 from sketch2color import atomic
-from sketch2color.config import InferenceMode, Params
+from sketch2color.config import Params
 from sketch2color.paths import ProjectPaths
 from sketch2color.tracking.identity import default_run_name, git_commit, params_hash
 from sketch2color.tracking.lookup import active_run_id, find_run
 from sketch2color.tracking.record import RunRecord
-from sketch2color.tracking.registry import GENERATOR_ARTIFACT_NAME, generator_signature, log_and_register
+from sketch2color.tracking.registry import generator_signature, log_generator_network
 from sketch2color.tracking.store import (
     TrackingUnavailable,
     apply_client_defaults,
@@ -59,19 +60,6 @@ from sketch2color.tracking.store import (
 if TYPE_CHECKING:
     import keras
 
-__all__ = [
-    # Defined elsewhere in the package; the train stage and tests import them from here.
-    "GENERATOR_ARTIFACT_NAME",
-    "RunRecord",
-    "default_run_name",
-    "git_commit",
-    "params_hash",
-    # This module's own.
-    "IMAGES_ARTIFACT_FOLDER",
-    "PARAMS_PER_BATCH",
-    "PAUSE_AFTER_FAILURE_S",
-    "TrainingRun",
-]
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +195,6 @@ class TrainingRun:
             params_hash=identity["params_hash"],
             git_commit=identity["git_commit"],
             resumed=resumed,
-            registered_model_name=params.train.registered_model_name,
         )
         training_run = cls(client, record, paths.run_record)
         training_run._write_record()
@@ -304,40 +291,31 @@ class TrainingRun:
             lambda: self._not_logged.add_image(key, int(step)),
         )
 
-    def log_generator(
-        self, generator: keras.Model, example_sketch: np.ndarray, generator_file: Path, mode: InferenceMode
-    ) -> int | None:
-        """Log the generator (Keras) and the colorizer (pyfunc) and register a new model version.
+    def log_generator(self, generator: keras.Model, example_sketch: np.ndarray) -> str | None:
+        """Log the generator network (Keras flavour) to this run; its model URI, or None when the
+        store failed (warned, counted).
 
-        ``example_sketch`` is one model input (HxWx3 or 1xHxWx3, in the
-        model's [-1, 1] range); the Keras signature is inferred from it and the
-        generator's prediction on it. ``generator_file`` is the saved
-        ``.keras`` the colorizer carries, run in inference ``mode``. Returns
-        the new version, or None when the store failed (warned, counted).
+        ``example_sketch`` is one model input (HxWxC or 1xHxWxC, in the
+        model's [-1, 1] range); the signature is inferred from it and the
+        generator's prediction on it. Nothing is registered here: the export
+        stage registers the colorizer that serves pictures.
         """
         signature = generator_signature(generator, example_sketch)
-        name = self._record.registered_model_name
-        what = f"the generator model (registered as '{name}')"
+        what = "the generator model"
 
-        def log_to_this_run() -> tuple[str, int]:
+        def log_to_this_run() -> str:
             self._ensure_active()
-            return log_and_register(generator, signature, generator_file, mode, name, self.tracking_uri)
+            return log_generator_network(generator, signature, self.tracking_uri)
 
-        outcome = self._attempt(
+        model_uri = self._attempt(
             log_to_this_run, what, lambda: self._not_logged.other.append(what), retry=False
         )
-        if outcome is None:
+        if model_uri is None:
             return None
-        model_uri, keras_uri, version = outcome
-        self._record = dataclasses.replace(
-            self._record,
-            registered_model_version=version,
-            logged_model_uri=model_uri,
-            keras_model_uri=keras_uri,
-        )
+        self._record = dataclasses.replace(self._record, keras_model_uri=model_uri)
         self._write_record()
-        log.info("MLflow: generator registered as '%s' version %d", name, version)
-        return version
+        log.info("MLflow: generator logged as %s", model_uri)
+        return model_uri
 
     # ------------------------------------------------------------ end
 

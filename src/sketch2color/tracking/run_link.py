@@ -19,14 +19,16 @@ stage that never reaches the store.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sketch2color.paths import ProjectPaths
 from sketch2color.tracking.record import RunRecord
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def read_run_record(paths: ProjectPaths) -> RunRecord | None:
@@ -145,14 +147,7 @@ class TrainingRunLink:
 
         return self._attempt(action, "tagging the training run")
 
-    def tag_model_version(self, tags: Mapping[str, Any]) -> bool:
-        """Tag the registered model version that the train stage created, if any."""
-        name, version = self.record.registered_model_name, self.record.registered_model_version
-        if not name or not version:
-            log.warning(
-                "MLflow: %s names no registered model version; not tagging one", ProjectPaths.RUN_RECORD
-            )
-            return False
+    def tag_model_version(self, name: str, version: int, tags: Mapping[str, Any]) -> bool:
         from sketch2color.tracking.store import retry_when_locked
 
         def action() -> None:
@@ -166,10 +161,11 @@ class TrainingRunLink:
 
         return self._attempt(action, f"tagging model version {name} v{version}")
 
-    def _attempt(self, action, what: str) -> bool:
+    def call(self, action: Callable[[], T], what: str) -> T | None:
+        """Run one store action of the caller's (registering a model, say); its result, or None
+        with a warning naming ``what`` when it failed."""
         try:
-            action()
-            return True
+            return action()
         except Exception as exc:  # noqa: BLE001 - tracking never fails a stage
             log.warning(
                 "MLflow: %s failed (%s: %s); the local outputs are complete",
@@ -177,7 +173,14 @@ class TrainingRunLink:
                 type(exc).__name__,
                 _first_line(exc),
             )
-            return False
+            return None
+
+    def _attempt(self, action: Callable[[], object], what: str) -> bool:
+        def run() -> bool:
+            action()
+            return True
+
+        return self.call(run, what) is not None
 
 
 def _now_ms() -> int:

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from sketch2color.config import TrainConfig
 from sketch2color.image_io import write_rgb
-from sketch2color.inference.pixels import model_inputs
+from sketch2color.pixels import model_inputs
 from sketch2color.training.checkpoints import CheckpointStore
 from sketch2color.training.history import METRIC_NAMES, HistoryRow, TrainHistory
 from sketch2color.training.hooks import FaultHooks

@@ -66,7 +66,6 @@ OPERATIONAL_TRAIN_KEYS = frozenset(
         "keep_checkpoints",
         "validation_examples",
         "experiment_name",
-        "registered_model_name",
         "xla",
         "strategy",
         "cache_dataset",

@@ -31,7 +31,7 @@ from sketch2color.data.shard_reader import (
 )
 from sketch2color.data.shards import image_size_of, parse_record
 from sketch2color.errors import DataError
-from sketch2color.inference.pixels import to_model_range
+from sketch2color.pixels import stack_inputs, to_model_range
 
 
 def check_image_size(files: Sequence[Path], image_size: int) -> None:
@@ -114,7 +114,7 @@ class ShardSource:
             if hints is None:
                 return sketch, color
             drawn = sample_hints(color, sketch, tf.stack([tf.constant(shuffle_seed, tf.int64), index]), hints)
-            return tf.concat([sketch, drawn.colors, drawn.mask], axis=-1), color
+            return stack_inputs(sketch, drawn.colors, drawn.mask), color
 
         dataset = dataset.map(model_inputs, num_parallel_calls=tf.data.AUTOTUNE)
         options = tf.data.Options()

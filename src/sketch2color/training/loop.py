@@ -33,9 +33,9 @@ from sketch2color import atomic
 from sketch2color.config import Params
 from sketch2color.data.shard_reader import damaged_shard_error, find_damaged_shard, shard_read_error
 from sketch2color.errors import DataError, Sketch2ColorError
-from sketch2color.inference.pixels import model_inputs
 from sketch2color.model import build_generator
 from sketch2color.paths import ProjectPaths
+from sketch2color.pixels import model_inputs
 from sketch2color.training.callbacks import (
     Checkpointer,
     Clock,

@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sketch2color.inference.pixels import from_model_output
+from sketch2color.pixels import from_model_output
 
 DEFAULT_TITLES = ("Input Sketch", "Ground Truth", "Predicted Image")
 PANEL_INCHES = 2.6
