@@ -14,6 +14,8 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,13 +175,19 @@ def _decoded_pairs(
     jobs = [
         (str(f.path), f.name, params.data.image_size, params.fetch.safety.max_image_pixels) for f in files
     ]
-    results = pool.imap(_decode_job, jobs, chunksize=8) if pool else map(_decode_job, jobs)
-    for name, sketch, color, reason in results:
-        if sketch is None:
-            log.warning("skipped %s: %s", name, reason)
-            skipped.append({"file": name, "reason": reason})
-        else:
-            yield Pair(sketch=sketch, color=color, name=name)
+    results = pool.map(_decode_job, jobs, chunksize=8) if pool else map(_decode_job, jobs)
+    try:
+        for name, sketch, color, reason in results:
+            if sketch is None:
+                log.warning("skipped %s: %s", name, reason)
+                skipped.append({"file": name, "reason": reason})
+            else:
+                yield Pair(sketch=sketch, color=color, name=name)
+    except BrokenProcessPool as exc:
+        raise DataError(
+            f"a decoding process died ({exc}); run the split stage again, or set split.workers: 1 "
+            "to decode in the stage's own process"
+        ) from None
 
 
 def split_dataset(params: Params, paths: ProjectPaths) -> SplitResult:
@@ -197,7 +205,9 @@ def split_dataset(params: Params, paths: ProjectPaths) -> SplitResult:
     context = multiprocessing.get_context("spawn")
     workers = params.split.workers
     with atomic_directory(paths.split) as out:
-        pool = context.Pool(workers) if workers > 1 else None
+        # A process pool that reports a worker's death: multiprocessing.Pool loses the dead
+        # worker's tasks and waits for them for ever.
+        pool = ProcessPoolExecutor(workers, mp_context=context) if workers > 1 else None
         try:
             for split in SPLITS:
                 pairs = _decoded_pairs(assigned[split], params, pool, result.skipped)
@@ -206,8 +216,7 @@ def split_dataset(params: Params, paths: ProjectPaths) -> SplitResult:
                 result.counts[split] = sum(counts)
         finally:
             if pool:
-                pool.close()
-                pool.join()
+                pool.shutdown(cancel_futures=True)
         if result.counts["train"] == 0:
             raise DataError(
                 f"no usable training pairs: all {total} files in {paths.raw} were skipped "
