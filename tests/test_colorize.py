@@ -205,6 +205,24 @@ def test_color_stops_at_a_line_instead_of_bleeding_across_it():
     assert (plain[20:100, middle - 4, 2] > 60).any()  # which would have bled blue across
 
 
+def test_the_layers_make_the_picture_and_leave_the_paper_transparent():
+    from sketch2color.inference.compose import compose_layers
+
+    sketch = line_drawing(120, 120)
+    small = np.full((16, 16, 3), 255, np.uint8)
+    small[:, :8] = RED  # the model colours the left half, leaves the right half paper
+    hints = np.zeros((60, 60, 4), np.uint8)  # at half the sketch's size: scaled with it
+    hints[30:34, 40:44] = (0, 90, 200, 255)
+    layers = compose_layers(sketch, small, hints)
+    assert np.array_equal(layers.picture, line_faithful(sketch, small, hints))
+    assert layers.flat.shape == sketch.shape and layers.hints.shape == (120, 120, 4)
+    assert layers.paper[:, 116:].all()  # the paper beside the drawing
+    assert not layers.paper[10:110, 10:50].any()  # the model's red
+    assert (layers.flat[10:110, 64:110] == (0, 90, 200)).all()  # the dab filled its closed shape
+    lines = sketch.min(axis=-1) < 128
+    assert (layers.picture[lines] == sketch[lines]).all()  # the line art stays its own over any colour
+
+
 def test_folder_with_bad_files_colors_the_good_ones_and_names_the_bad(tmp_path, models):
     inputs = tmp_path / "sketches"
     save_image(inputs / "a.png", marked_rgb(31, 47))

@@ -24,7 +24,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from sketch2color.inference.backends import Backend
-from sketch2color.inference.compose import line_faithful
+from sketch2color.inference.compose import Layers, compose_layers, line_faithful
 from sketch2color.inference.geometry import (
     Placement,
     cut_from_square,
@@ -58,6 +58,10 @@ class Colored:
     square: np.ndarray
     placement: Placement
     hints: np.ndarray | None = None  # RGBA at the sketch's size, for the line-faithful picture
+
+    def layers(self) -> Layers:
+        """The line-faithful picture's layers (flat colour, line art, dabs), for paint programs."""
+        return compose_layers(self.sketch, cut_from_square(self.square, self.placement), self.hints)
 
     def picture(self, output: OutputMode = DEFAULT_OUTPUT) -> np.ndarray:
         if output == "raw":

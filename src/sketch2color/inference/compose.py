@@ -38,13 +38,15 @@ lines are multiplied in, so time and memory stay bounded at any size.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 from sketch2color.data.images import resize_rgb
 from sketch2color.inference.geometry import hints_at_size
 from sketch2color.inference.hint_regions import fill_hinted_regions
-from sketch2color.lineart import line_mask
+from sketch2color.lineart import line_mask, paper_mask
 
 SMOOTHNESS = 400.0
 """The smoother's lambda: how far colour spreads within a region."""
@@ -83,7 +85,27 @@ def multiply_lines(color: np.ndarray, sketch: np.ndarray) -> np.ndarray:
     return ((product + 127) // 255).astype(np.uint8)  # rounded: white paper leaves colour exactly
 
 
-def line_faithful(sketch: np.ndarray, color: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
+@dataclass(frozen=True)
+class Layers:
+    """The picture as an artist layers it: flat colour, the line art multiplied over it, the dabs.
+
+    The picture a user gets is :attr:`picture`; a paint program gets the
+    layers themselves (OpenRaster, PSD), so the colour can be fixed or shaded
+    under untouched lines.
+    """
+
+    sketch: np.ndarray  # (H, W, 3) uint8: the line art, a multiply layer
+    flat: np.ndarray  # (H, W, 3) uint8: the colour under the lines
+    paper: np.ndarray  # (H, W) bool: where the flat colour is the paper (transparent in a layer)
+    hints: np.ndarray | None = None  # (H, W, 4) uint8 RGBA: the user's dabs, or None
+
+    @property
+    def picture(self) -> np.ndarray:
+        """(H, W, 3) uint8: the flat colour with the line art multiplied over it."""
+        return multiply_lines(self.flat, self.sketch)
+
+
+def compose_layers(sketch: np.ndarray, color: np.ndarray, hints: np.ndarray | None = None) -> Layers:
     """The model's ``color`` (its own size) as flat colour under ``sketch``'s lines, at ``sketch``'s
     size; closed regions that ``hints`` (RGBA of any size, or None) dab take their colour."""
     height, width = sketch.shape[:2]
@@ -94,6 +116,12 @@ def line_faithful(sketch: np.ndarray, color: np.ndarray, hints: np.ndarray | Non
         factor = WORKING_SIDE / longest
         working = resize_rgb(sketch, max(1, round(height * factor)), max(1, round(width * factor)))
         flat = resize_rgb(spread_color(working, color), height, width)
-    if hints is not None:  # at full size, where a thin line still closes its shape
-        flat = fill_hinted_regions(flat, line_mask(sketch), hints_at_size(hints, height, width))
-    return multiply_lines(flat, sketch)
+    at_size = None if hints is None else hints_at_size(hints, height, width)
+    if at_size is not None:  # at full size, where a thin line still closes its shape
+        flat = fill_hinted_regions(flat, line_mask(sketch), at_size)
+    return Layers(sketch, flat, paper_mask(flat), at_size)
+
+
+def line_faithful(sketch: np.ndarray, color: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
+    """The picture of :func:`compose_layers`: flat colour with the line art multiplied over it."""
+    return compose_layers(sketch, color, hints).picture
