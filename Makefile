@@ -93,4 +93,4 @@ test-fast: $(STAMP)
 ## Options pass through: make bench BENCH_ARGS="--only train --with-repro"
 BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python -m sketch2color.bench $(BENCH_ARGS)
+	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -1,4 +1,4 @@
-"""`python -m sketch2color.bench --quick` measures every section and writes bench.json.
+"""`python -m bench --quick` measures every section and writes bench.json.
 
 Speed is never asserted (it depends on the machine and its load): these
 tests check that each section ran and produced sane, positive figures.
@@ -22,7 +22,7 @@ DEFAULT_SECTIONS = ("train", "input_pipeline", "serving", "data_stages", "stages
 def _bench(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     return subprocess.run(
-        [sys.executable, "-m", "sketch2color.bench", *args],
+        [sys.executable, "-m", "bench", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -105,7 +105,7 @@ def test_data_stages_and_stage_memory_are_measured(quick_run):
 
 
 def test_augment_benchmark_reports_a_rate():
-    from sketch2color.bench.data_stages import benchmark_augment
+    from bench.data_stages import benchmark_augment
 
     rate = benchmark_augment(image_size=32, pairs=3)
     assert np.isfinite(rate) and rate > 0

@@ -1,6 +1,6 @@
 """bench.json <-> the printed table.
 
-The table is derived from the JSON alone, so ``python -m sketch2color.bench
+The table is derived from the JSON alone, so ``python -m bench
 --show`` prints the same table again from a saved file.
 """
 

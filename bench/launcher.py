@@ -1,4 +1,4 @@
-"""``python -m sketch2color.bench.launcher RESULT_JSON COMMAND...``: run COMMAND, record its peak memory.
+"""``python -m bench.launcher RESULT_JSON COMMAND...``: run COMMAND, record its peak memory.
 
 Why a launcher: Linux starts a child's ``ru_maxrss`` at the resident size of
 the process it was forked from (the pre-exec memory image counts), so a
@@ -20,7 +20,7 @@ import sys
 
 def main(argv: list[str]) -> int:
     if len(argv) < 3:
-        print("usage: python -m sketch2color.bench.launcher RESULT_JSON COMMAND...", file=sys.stderr)
+        print("usage: python -m bench.launcher RESULT_JSON COMMAND...", file=sys.stderr)
         return 2
     result_path, command = argv[1], argv[2:]
     child = subprocess.Popen(command)

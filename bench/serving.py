@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sketch2color.bench.timing import Stopwatch
+from bench.timing import Stopwatch
 from sketch2color.paths import ProjectPaths
 
 FORMATS = ("savedmodel", "tflite_float32", "tflite_float16")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from sketch2color.bench.project import child_env, copy_project, project_root
+from bench.project import child_env, copy_project, project_root
 from sketch2color.paths import ProjectPaths
 
 SAMPLE_EVERY_S = 0.2
@@ -118,7 +118,7 @@ def _dvc(folder: Path, sampler_stages: tuple[str, ...] | None = None) -> tuple[f
 
 
 def repro_section(quick: bool, report=print) -> dict:
-    from sketch2color.bench.stages import ALL_STAGES
+    from bench.stages import ALL_STAGES
 
     root = project_root()
     with tempfile.TemporaryDirectory(prefix="sketch2color-bench-repro-") as tmp:

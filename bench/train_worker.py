@@ -1,7 +1,7 @@
-"""Train variants timed in this process: ``python -m sketch2color.bench.train_worker JSON_LIST``.
+"""Train variants timed in this process: ``python -m bench.train_worker JSON_LIST``.
 
 Prints one line ``BENCH_RESULT {...}`` per variant, in order, for
-:func:`sketch2color.bench.train.run_variants`. The full benchmark gives each
+:func:`bench.train.run_variants`. The full benchmark gives each
 variant its own process; ``--quick`` runs its few tiny variants in one.
 The first call (tracing, and compiling under XLA) is timed on its own and
 reported as ``first_step_s``; the remaining warm-up calls and the timed
@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from sketch2color.bench.timing import time_calls
-from sketch2color.bench.train import RESULT_MARKER, TrainVariant
+from bench.timing import time_calls
+from bench.train import RESULT_MARKER, TrainVariant
 from sketch2color.training.allocator import keep_freed_memory
 
 
@@ -55,7 +55,7 @@ def project_step(variant: TrainVariant, sketches, colors) -> Callable[[], dict]:
 
 
 def reference_step(variant: TrainVariant, sketches, colors) -> Callable[[], list]:
-    from sketch2color.bench.reference import TutorialPix2Pix
+    from bench.reference import TutorialPix2Pix
 
     if variant.xla or variant.mixed_precision or variant.norm != "batch":
         raise ValueError("the reference is the tutorial as written: batch norm, no XLA, float32")
@@ -90,7 +90,7 @@ def measure(variant: TrainVariant) -> dict:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m sketch2color.bench.train_worker VARIANTS_JSON_LIST", file=sys.stderr)
+        print("usage: python -m bench.train_worker VARIANTS_JSON_LIST", file=sys.stderr)
         return 2
     specs = json.loads(argv[1])
     if all(spec["implementation"] == "project" for spec in specs):

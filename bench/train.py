@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from sketch2color.bench.processes import run_child
+from bench.processes import run_child
 from sketch2color.config import Norm
 
 PAPER_IMAGE_SIZE = 256
@@ -102,7 +102,7 @@ def run_variants(variants: list[TrainVariant]) -> list[dict]:
     specs = json.dumps([dataclasses.asdict(v) for v in variants])
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
     run = run_child(
-        [sys.executable, "-m", "sketch2color.bench.train_worker", specs],
+        [sys.executable, "-m", "bench.train_worker", specs],
         Path.cwd(),
         env,
         WORKER_TIMEOUT_S * len(variants),

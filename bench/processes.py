@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.project import importable_env
+
 OUTPUT_TAIL_CHARS = 3000
 
 
@@ -45,12 +47,17 @@ def run_child(command: Sequence[str], cwd: Path, env: Mapping[str, str], timeout
     with tempfile.TemporaryDirectory(prefix="sketch2color-bench-child-") as tmp:
         result_file = Path(tmp) / "rusage.json"
         out_path, err_path = Path(tmp) / "stdout", Path(tmp) / "stderr"
-        launcher = [sys.executable, "-m", "sketch2color.bench.launcher", str(result_file), *command]
+        launcher = [sys.executable, "-m", "bench.launcher", str(result_file), *command]
         with open(out_path, "w") as out, open(err_path, "w") as err:
             started = time.perf_counter()
             # Its own session, so that a timeout can stop the launcher and everything under it.
             child = subprocess.Popen(
-                launcher, cwd=cwd, env=dict(env), stdout=out, stderr=err, start_new_session=True
+                launcher,
+                cwd=cwd,
+                env=importable_env(dict(env)),
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
             )
             try:
                 child.wait(timeout=timeout_s)

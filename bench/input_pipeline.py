@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sketch2color.bench.timing import Stopwatch
+from bench.timing import Stopwatch
 
 SHARDS = 4
 CACHED_EPOCHS = 3

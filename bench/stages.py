@@ -15,8 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sketch2color.bench.processes import run_child
-from sketch2color.bench.project import child_env, default_params, override, project_root, write_params
+from bench.processes import run_child
+from bench.project import child_env, default_params, override, project_root, write_params
 
 ALL_STAGES = ("fetch", "split", "augment", "train", "evaluate", "export")
 MEMORY_STAGES = ("train", "evaluate", "export")

@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sketch2color.bench.timing import Stopwatch
+from bench.timing import Stopwatch
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,4 +1,9 @@
-"""The project the benchmark measures: its folder, its default params, disposable copies of it."""
+"""The project the benchmark measures: its folder, its default params, disposable copies of it.
+
+The tests' end-to-end repositories are made by the same helpers
+(``tests/pipeline_repo.py``), so that a benchmark and a test run the pipeline
+in the same kind of fresh copy.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +15,24 @@ from pathlib import Path
 
 import yaml
 
-import sketch2color
 from sketch2color.paths import ProjectPaths
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+"""The source checkout the benchmark lives in (``bench/`` sits beside ``src/`` and ``stages/``)."""
 
 
 def project_root() -> Path:
-    """The checkout this package was installed from (an editable install), else the current folder."""
-    candidate = Path(sketch2color.__file__).resolve().parents[2]
-    if (candidate / "dvc.yaml").is_file() and (candidate / "stages").is_dir():
-        return candidate
-    here = Path.cwd().resolve()
-    if (here / "dvc.yaml").is_file():
-        return here
-    raise FileNotFoundError(
-        "cannot find the sketch2color project (dvc.yaml and stages/): run the benchmark from the "
-        "project folder of a source checkout (make bench)"
-    )
+    """The checkout whose pipeline the benchmark measures."""
+    if not ((CHECKOUT / "dvc.yaml").is_file() and (CHECKOUT / "stages").is_dir()):
+        raise FileNotFoundError(f"{CHECKOUT} is not a sketch2color checkout (no dvc.yaml and stages/)")
+    return CHECKOUT
+
+
+def importable_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with the checkout on PYTHONPATH, so a child process started in any folder can run
+    ``python -m bench.<module>``."""
+    paths = [str(CHECKOUT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**env, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
 
 
 def default_params(root: Path) -> dict:

@@ -1,4 +1,4 @@
-"""``python -m sketch2color.bench [--quick] [--only NAME ...] [--with-repro]`` (``make bench``).
+"""``python -m bench [--quick] [--only NAME ...] [--with-repro]`` (``make bench``).
 
 Runs the sections in order, prints progress on stderr and the table on
 stdout, and writes ``metrics/bench.json`` atomically (after every section, so
@@ -19,8 +19,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from sketch2color.bench import report as bench_report
-from sketch2color.bench.machine import load_average, machine_info
+from bench import report as bench_report
+from bench.machine import load_average, machine_info
 from sketch2color.paths import ProjectPaths
 
 DEFAULT_OUTPUT = Path("metrics") / ProjectPaths.BENCH_METRICS
@@ -45,17 +45,17 @@ RUNNERS = {
 def _run_section(name: str, quick: bool, on_gpu: bool, previous: dict) -> dict:
     """Run one section; ``previous`` holds the sections measured so far (for the input ratios)."""
     if name == "train":
-        from sketch2color.bench.train import train_section
+        from bench.train import train_section
 
         return train_section(quick, on_gpu, _progress)
     if name == "input_pipeline":
-        from sketch2color.bench.input_pipeline import input_pipeline_section, ratios_to_training
+        from bench.input_pipeline import input_pipeline_section, ratios_to_training
 
         section = input_pipeline_section(quick, batch=_best_train_batch(previous) or 4, report=_progress)
         section["ratios"] = ratios_to_training(section, _best_train_rate(previous))
         return section
     module, function = RUNNERS[name]
-    runner = getattr(importlib.import_module(f"sketch2color.bench.{module}"), function)
+    runner = getattr(importlib.import_module(f"bench.{module}"), function)
     return runner(quick, report=_progress)
 
 
@@ -72,7 +72,7 @@ def _best_train_batch(payload: dict) -> int | None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m sketch2color.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--quick",
         action="store_true",

@@ -25,8 +25,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from sketch2color.bench.processes import run_child
-from sketch2color.bench.project import child_env
+from bench.processes import run_child
+from bench.project import child_env
 from sketch2color.paths import ProjectPaths
 
 SKETCH_HEIGHT, SKETCH_WIDTH = 256, 384

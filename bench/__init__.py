@@ -1,6 +1,6 @@
 """``make bench``: the pipeline's speed and memory, measured on the machine at hand.
 
-``python -m sketch2color.bench`` prints a table and writes
+``python -m bench`` prints a table and writes
 ``metrics/bench.json``. Each section is one module with one job:
 
 * :mod:`.train` - train-step throughput of the paper's model at 256 px
