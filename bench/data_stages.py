@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,15 +87,12 @@ def benchmark_augment(image_size: int = 256, pairs: int = 50) -> float:
 
 
 def _split_rate(pairs: int, pair_height: int, image_size: int, workers: int) -> dict:
-    from sketch2color.config import Params, SyntheticConfig
+    from sketch2color.config import SyntheticConfig, params_from_dict
     from sketch2color.data.split import split_dataset
     from sketch2color.data.synthetic import write_synthetic_dataset
     from sketch2color.paths import ProjectPaths
 
-    params = Params()
-    params = replace(
-        params, data=replace(params.data, image_size=image_size), split=replace(params.split, workers=workers)
-    )
+    params = params_from_dict({"data": {"image_size": image_size}, "split": {"workers": workers}})
     with tempfile.TemporaryDirectory(prefix="sketch2color-bench-split-") as tmp:
         paths = ProjectPaths(Path(tmp))
         write_synthetic_dataset(

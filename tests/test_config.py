@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
-from sketch2color.config import Params, load_params, params_from_dict
+from sketch2color.config import Params, SyntheticConfig, load_params, params_from_dict
 from sketch2color.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,7 +24,7 @@ def test_repo_params_load_and_cover_every_section():
     assert params.to_flat_dict() == Params().to_flat_dict()
     for section, keys in raw.items():
         if isinstance(keys, dict):
-            assert set(keys) == set(getattr(Params(), section).__dataclass_fields__), section
+            assert set(keys) == set(type(getattr(Params(), section)).model_fields), section
 
 
 @pytest.mark.parametrize(
@@ -55,6 +56,21 @@ def test_repo_params_load_and_cover_every_section():
         ({"fetch": {"source": "kaggle_local"}}, "fetch.path", "folder or .zip"),
         ({"train": {"decay_epochs": 9, "epochs": 3}}, "train.decay_epochs", "from 0 to 3"),
         ({"train": ["not", "a", "mapping"]}, "train", "mapping"),
+        ({"data": {"image_size": "64"}}, "data.image_size", "an integer"),
+        ({"export": {"formats": ["savedmodel", "savedmodel"]}}, "export.formats", "without repeats"),
+        ({"fetch": {"sha256": "c0ffee"}}, "fetch.sha256", "64 hex"),
+        ({"fetch": {"url": "ftp://example.invalid/a.zip"}}, "fetch.url", "http(s)"),
+        ({"fetch": {"source": "url", "sha256": "a" * 64}}, "fetch.url", "required for url sources"),
+        (
+            {"fetch": {"synthetic": {"pair_width": 100}}},
+            "fetch.synthetic.pair_width",
+            "twice pair_height (1024)",
+        ),
+        ({"fetch": {"openmoji": {"limit": 0}}}, "fetch.openmoji.limit", "from 1 to 1000000, or null"),
+        ({"train": {"experiment_name": "  "}}, "train.experiment_name", "a non-empty name"),
+        ({"train": {"lambda_l1": float("inf")}}, "train.lambda_l1", "a finite number"),
+        ({"train": {"hints": {"max_hints": 0}}}, "train.hints.max_hints", "from 1 to 256"),
+        ({"train": {3: 1}}, "train.3", "allowed here: epochs, batch_size"),
     ],
 )
 def test_bad_values_name_the_key_value_and_what_is_allowed(raw, key, fragment):
@@ -72,6 +88,18 @@ def test_defaults_and_overrides_are_typed():
     assert params.train.epochs == 3
     assert params.data.image_size == 64
     assert params.export.formats == ("savedmodel", "tflite_float32", "tflite_float16")
+
+
+def test_a_section_left_empty_takes_every_default():
+    assert params_from_dict({"train": None, "fetch": {"synthetic": None}}) == Params()
+
+
+def test_config_is_immutable_and_checked_when_built_in_code_too():
+    params = Params()
+    with pytest.raises(ValidationError, match="frozen"):
+        params.train.epochs = 3
+    with pytest.raises(ValidationError, match="pair_width"):
+        SyntheticConfig(pair_width=100)
 
 
 @pytest.mark.parametrize("value", [True, False, "auto"])

@@ -9,13 +9,14 @@ import shutil
 import stat
 import zipfile
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from sketch2color.config import params_from_dict
-from sketch2color.data.fetch import fetch, find_kaggle_layout
+from sketch2color.config import PATH_SOURCES, FetchSource, params_from_dict
+from sketch2color.data.fetch import SOURCES, fetch, find_kaggle_layout
 from sketch2color.errors import DataError, Sketch2ColorError
 from sketch2color.paths import ProjectPaths
 
@@ -73,6 +74,11 @@ EXPECTED_RAW = {
     "val/101.png",
     ProjectPaths.FETCH_REPORT,
 }
+
+
+def test_the_sources_params_allow_are_the_sources_fetch_builds():
+    assert set(SOURCES) == set(get_args(FetchSource))
+    assert set(PATH_SOURCES) < set(SOURCES)
 
 
 # ---------------------------------------------------------------- kaggle_local

@@ -1,86 +1,116 @@
 """Typed, validated view of ``params.yaml``.
 
-params.yaml is parsed exactly once per process into the frozen dataclasses
+params.yaml is parsed exactly once per process into the frozen pydantic models
 below. Every stage receives these objects instead of raw dicts, so a typo in a
-key or a value of the wrong kind is caught before any work starts, with a
-message that names the dotted key, the value and what is allowed.
+key or a value of the wrong kind is caught before any work starts (and before
+TensorFlow loads), with a message that names the dotted key, the value and
+what is allowed.
+
+Each field says what it accepts in one place, its annotation: the type, the
+bounds (``Field(ge=.., le=..)``), the choices (``Literal``). pydantic checks
+them in strict mode, so ``"64"`` is not an integer and ``1`` is not ``true``.
+Only rules that span several fields are code (the ``after`` validators). The
+text of an error is derived from the same annotations, through the JSON schema
+pydantic builds from them (:func:`_config_error`), so it cannot drift from
+the check.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
-import types
-import typing
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Self, get_args
 
 import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from sketch2color.errors import ConfigError
 from sketch2color.paths import ProjectPaths
 
+
+class _Section(BaseModel):
+    """A section of params.yaml: strict types, no unknown keys, immutable once loaded."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_defaults(cls, data: Any) -> Any:
+        """A section written as a bare ``train:`` (YAML null) takes every default."""
+        return {} if data is None else data
+
+
+def _cross_field(field: str, value: Any, allowed: str) -> PydanticCustomError:
+    """A rule over several fields, blamed on ``field`` (pydantic puts it on the whole section)."""
+    return PydanticCustomError(
+        "cross_field", "{field}: expected {allowed}", {"field": field, "value": value, "allowed": allowed}
+    )
+
+
+# ---------------------------------------------------------------- field types
+
+Workers = Annotated[int, Field(ge=1, le=256)]
+Shards = Annotated[int, Field(ge=1, le=1024)]
+Limit = Annotated[int, Field(ge=1, le=2**62)]
+Fraction = Annotated[float, Field(ge=0.0, le=0.9)]
+Steps = Annotated[int, Field(ge=1, le=10**9)]
+Name = Annotated[str, Field(pattern=r"\S", description="a non-empty name")]
+
+
+def _power_of_two(value: int) -> int:
+    if value & (value - 1):
+        raise ValueError("not a power of two")
+    return value
+
+
+ImageSize = Annotated[
+    int,
+    Field(ge=16, le=1024, description="an integer, a power of two from 16 to 1024"),
+    AfterValidator(_power_of_two),
+]
+
 # ---------------------------------------------------------------- sections
 
 
-@dataclass(frozen=True)
-class DataConfig:
+class DataConfig(_Section):
     """Shared by every stage that touches images."""
 
-    image_size: int = 64
-
-    def validate(self, where: str) -> None:
-        _require_power_of_two(f"{where}.image_size", self.image_size, low=16, high=1024)
+    image_size: ImageSize = 64
 
 
-@dataclass(frozen=True)
-class SyntheticConfig:
+class SyntheticConfig(_Section):
     """The embedded procedural dataset (Kaggle pair format)."""
 
-    count: int = 800
+    count: Annotated[int, Field(ge=1, le=1_000_000)] = 800
     pair_width: int = 1024
-    pair_height: int = 512
-    workers: int = 2
+    pair_height: Annotated[int, Field(ge=32, le=4096)] = 512
+    workers: Workers = 2
 
-    def validate(self, where: str) -> None:
-        _require_range(f"{where}.count", self.count, 1, 1_000_000)
-        _require_range(f"{where}.pair_height", self.pair_height, 32, 4096)
-        _require(
-            self.pair_width == 2 * self.pair_height,
-            f"{where}.pair_width",
-            self.pair_width,
-            f"twice pair_height ({2 * self.pair_height}): colour | sketch side by side",
-        )
-        _require_range(f"{where}.workers", self.workers, 1, 256)
+    @model_validator(mode="after")
+    def _pairs_are_side_by_side(self) -> Self:
+        if self.pair_width != 2 * self.pair_height:
+            raise _cross_field(
+                "pair_width",
+                self.pair_width,
+                f"twice pair_height ({2 * self.pair_height}): colour | sketch side by side",
+            )
+        return self
 
 
-@dataclass(frozen=True)
-class SafetyConfig:
+class SafetyConfig(_Section):
     """Limits that keep hostile archives and images from exhausting the machine."""
 
-    max_archive_members: int = 100_000
-    max_member_bytes: int = 64 * 1024 * 1024
-    max_total_bytes: int = 16 * 1024 * 1024 * 1024
-    max_compression_ratio: int = 200
-    max_image_pixels: int = 40_000_000
-
-    def validate(self, where: str) -> None:
-        for name in (
-            "max_archive_members",
-            "max_member_bytes",
-            "max_total_bytes",
-            "max_compression_ratio",
-            "max_image_pixels",
-        ):
-            _require_range(f"{where}.{name}", getattr(self, name), 1, 2**62)
+    max_archive_members: Limit = 100_000
+    max_member_bytes: Limit = 64 * 1024 * 1024
+    max_total_bytes: Limit = 16 * 1024 * 1024 * 1024
+    max_compression_ratio: Limit = 200
+    max_image_pixels: Limit = 40_000_000
 
 
 SkinTones = Literal["exclude", "include"]
 
 
-@dataclass(frozen=True)
-class OpenMojiConfig:
+class OpenMojiConfig(_Section):
     """OpenMoji's SVG emoji rendered into pairs (extra ``openmoji``).
 
     ``skin_tones: exclude`` keeps one drawing per emoji (its default yellow
@@ -88,28 +118,24 @@ class OpenMojiConfig:
     many emoji spread evenly over the set (tests, quick looks).
     """
 
-    size: int = 512
+    size: Annotated[int, Field(ge=16, le=4096)] = 512
     skin_tones: SkinTones = "exclude"
-    min_line_fraction: float = 0.002
-    min_color_fraction: float = 0.005
-    limit: int | None = None
-    workers: int = 2
-
-    def validate(self, where: str) -> None:
-        _require_range(f"{where}.size", self.size, 16, 4096)
-        _require_range(f"{where}.min_line_fraction", self.min_line_fraction, 0.0, 0.5)
-        _require_range(f"{where}.min_color_fraction", self.min_color_fraction, 0.0, 0.5)
-        if self.limit is not None:
-            _require_range(f"{where}.limit", self.limit, 1, 1_000_000)
-        _require_range(f"{where}.workers", self.workers, 1, 256)
+    min_line_fraction: Annotated[float, Field(ge=0.0, le=0.5)] = 0.002
+    min_color_fraction: Annotated[float, Field(ge=0.0, le=0.5)] = 0.005
+    limit: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    workers: Workers = 2
 
 
+# The names of sketch2color.data.fetch.SOURCES (tests/test_fetch.py ties the two together).
 FetchSource = Literal["synthetic", "kaggle_local", "url", "color_folder", "kaggle_api", "openmoji"]
+PATH_SOURCES: tuple[FetchSource, ...] = ("kaggle_local", "color_folder")
+"""The sources that read ``fetch.path``."""
 SketchMethod = Literal["xdog", "adaptive"]
+_URL = "an http(s) URL of a .zip archive"
+_SHA256 = "the archive's sha256 as 64 hex digits"
 
 
-@dataclass(frozen=True)
-class FetchConfig:
+class FetchConfig(_Section):
     """Where ``data/raw`` comes from.
 
     ``kaggle_local`` takes a folder or a ``.zip`` in the Kaggle "Anime Sketch
@@ -119,49 +145,32 @@ class FetchConfig:
 
     source: FetchSource = "synthetic"
     path: str | None = None
-    url: str | None = None
-    sha256: str | None = None
+    url: Annotated[str, Field(pattern=r"(?i)^https?://", description=_URL)] | None = None
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description=_SHA256)] | None = None
     kaggle_dataset: str = "ktaebum/anime-sketch-colorization-pair"
     sketch_method: SketchMethod = "xdog"
-    synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
-    openmoji: OpenMojiConfig = field(default_factory=OpenMojiConfig)
-    safety: SafetyConfig = field(default_factory=SafetyConfig)
+    synthetic: SyntheticConfig = Field(default_factory=SyntheticConfig)
+    openmoji: OpenMojiConfig = Field(default_factory=OpenMojiConfig)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
 
-    def validate(self, where: str) -> None:
-        if self.source in ("kaggle_local", "color_folder"):
-            _require(
-                bool(self.path and self.path.strip()),
-                f"{where}.path",
-                self.path,
-                f"a folder or .zip path when source is '{self.source}'",
-            )
-        if self.source == "url":
-            _require(
-                self.url is not None and self.url.lower().startswith(("http://", "https://")),
-                f"{where}.url",
-                self.url,
-                "an http(s) URL of a .zip archive",
-            )
-            _require(
-                self.sha256 is not None
-                and len(self.sha256) == 64
-                and all(c in "0123456789abcdefABCDEF" for c in self.sha256),
-                f"{where}.sha256",
-                self.sha256,
-                "the archive's sha256 as 64 hex digits (required for url sources)",
-            )
-        self.synthetic.validate(f"{where}.synthetic")
-        self.openmoji.validate(f"{where}.openmoji")
-        self.safety.validate(f"{where}.safety")
+    @model_validator(mode="after")
+    def _source_has_what_it_reads(self) -> Self:
+        if self.source in PATH_SOURCES and not (self.path and self.path.strip()):
+            raise _cross_field("path", self.path, f"a folder or .zip path when source is '{self.source}'")
+        if self.source == "url" and self.url is None:
+            raise _cross_field("url", self.url, f"{_URL} (required for url sources)")
+        if self.source == "url" and self.sha256 is None:
+            raise _cross_field("sha256", self.sha256, f"{_SHA256} (required for url sources)")
+        return self
 
     def source_path(self, root: Path) -> Path | None:
-        """``fetch.path`` resolved against the project root, checked to exist.
+        """``fetch.path`` resolved against the project root, checked to exist; None for sources without one.
 
         Only the fetch stage calls this (first thing, before any work): the
         later stages read the same params.yaml but must not fail because an
         archive that fetch already imported has since been moved or deleted.
         """
-        if self.source not in ("kaggle_local", "color_folder") or not self.path:
+        if self.source not in PATH_SOURCES or not self.path:
             return None
         path = Path(self.path).expanduser()
         if not path.is_absolute():
@@ -176,53 +185,38 @@ class FetchConfig:
 TestSource = Literal["fraction", "kaggle_val"]
 
 
-@dataclass(frozen=True)
-class SplitConfig:
+class SplitConfig(_Section):
     """Deterministic train/val/test assignment and shard layout."""
 
-    val_fraction: float = 0.1
-    test_fraction: float = 0.1
+    val_fraction: Fraction = 0.1
+    test_fraction: Fraction = 0.1
     test_source: TestSource = "fraction"
-    shards: int = 2
-    workers: int = 2
+    shards: Shards = 2
+    workers: Workers = 2
 
-    def validate(self, where: str) -> None:
-        _require_range(f"{where}.val_fraction", self.val_fraction, 0.0, 0.9)
-        _require_range(f"{where}.test_fraction", self.test_fraction, 0.0, 0.9)
-        if self.test_source == "fraction":
-            _require(
-                self.val_fraction + self.test_fraction < 1.0,
-                f"{where}.test_fraction",
+    @model_validator(mode="after")
+    def _fractions_leave_training_pairs(self) -> Self:
+        if self.test_source == "fraction" and self.val_fraction + self.test_fraction >= 1.0:
+            raise _cross_field(
+                "test_fraction",
                 self.test_fraction,
                 f"val_fraction + test_fraction below 1 (val_fraction is {self.val_fraction})",
             )
-        _require_range(f"{where}.shards", self.shards, 1, 1024)
-        _require_range(f"{where}.workers", self.workers, 1, 256)
+        return self
 
 
-@dataclass(frozen=True)
-class AugmentConfig:
+class AugmentConfig(_Section):
     """The paper's augmentation: one geometric transform per pair, noise on the sketch."""
 
-    copies: int = 2
-    rotation_degrees: float = 10.0
-    shear_degrees: float = 8.0
-    zoom: float = 0.1
-    shift: float = 0.08
+    copies: Annotated[int, Field(ge=0, le=100)] = 2
+    rotation_degrees: Annotated[float, Field(ge=0.0, le=180.0)] = 10.0
+    shear_degrees: Annotated[float, Field(ge=0.0, le=45.0)] = 8.0
+    zoom: Fraction = 0.1
+    shift: Annotated[float, Field(ge=0.0, le=0.5)] = 0.08
     horizontal_flip: bool = True
-    noise_std: float = 6.0
-    shards: int = 2
-    preview_pairs: int = 6
-
-    def validate(self, where: str) -> None:
-        _require_range(f"{where}.copies", self.copies, 0, 100)
-        _require_range(f"{where}.rotation_degrees", self.rotation_degrees, 0.0, 180.0)
-        _require_range(f"{where}.shear_degrees", self.shear_degrees, 0.0, 45.0)
-        _require_range(f"{where}.zoom", self.zoom, 0.0, 0.9)
-        _require_range(f"{where}.shift", self.shift, 0.0, 0.5)
-        _require_range(f"{where}.noise_std", self.noise_std, 0.0, 128.0)
-        _require_range(f"{where}.shards", self.shards, 1, 1024)
-        _require_range(f"{where}.preview_pairs", self.preview_pairs, 1, 64)
+    noise_std: Annotated[float, Field(ge=0.0, le=128.0)] = 6.0
+    shards: Shards = 2
+    preview_pairs: Annotated[int, Field(ge=1, le=64)] = 6
 
 
 Norm = Literal["batch", "instance"]
@@ -232,8 +226,7 @@ Strategy = Literal["auto", "one_device", "mirrored", "multi_worker"]
 MixedPrecision = bool | Literal["auto"]
 
 
-@dataclass(frozen=True)
-class HintsConfig:
+class HintsConfig(_Section):
     """Colour hints as extra generator inputs, simulated from the ground truth in training.
 
     ``stop_probability``: after each simulated hint, stop with this
@@ -244,73 +237,50 @@ class HintsConfig:
     """
 
     enabled: bool = False
-    stop_probability: float = 0.125
-    max_hints: int = 24
-    colored_weight: float = 9.0
-
-    def validate(self, where: str) -> None:
-        _require_range(f"{where}.stop_probability", self.stop_probability, 0.01, 1.0)
-        _require_range(f"{where}.max_hints", self.max_hints, 1, 256)
-        _require_range(f"{where}.colored_weight", self.colored_weight, 1.0, 1000.0)
+    stop_probability: Annotated[float, Field(ge=0.01, le=1.0)] = 0.125
+    max_hints: Annotated[int, Field(ge=1, le=256)] = 24
+    colored_weight: Annotated[float, Field(ge=1.0, le=1000.0)] = 9.0
 
 
-@dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(_Section):
     """The pix2pix model, its losses, optimisers, loop, checkpoints and tracking."""
 
-    epochs: int = 6
-    batch_size: int = 8
-    ngf: int = 32
-    ndf: int = 64
+    epochs: Annotated[int, Field(ge=1, le=100_000)] = 6
+    batch_size: Annotated[int, Field(ge=1, le=4096)] = 8
+    ngf: Annotated[int, Field(ge=1, le=1024)] = 32
+    ndf: Annotated[int, Field(ge=1, le=1024)] = 64
     norm: Norm = "instance"
-    lambda_l1: float = 100.0
-    learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    decay_epochs: int = 2
-    label_smoothing: float = 0.0
-    d_loss_factor: float = 0.5
+    lambda_l1: Annotated[float, Field(ge=0.0, le=1e6)] = 100.0
+    learning_rate: Annotated[float, Field(gt=0)] = 2e-4
+    beta_1: Annotated[float, Field(ge=0.0, le=0.999999)] = 0.5
+    decay_epochs: Annotated[int, Field(ge=0)] = 2
+    label_smoothing: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
+    d_loss_factor: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     xla: bool = False
     mixed_precision: MixedPrecision = "auto"
     strategy: Strategy = "auto"
-    shuffle_buffer: int = 2048
+    shuffle_buffer: Annotated[int, Field(ge=1, le=10_000_000)] = 2048
     cache_dataset: bool = True
-    checkpoint_every_steps: int = 100
-    log_every_steps: int = 20
-    keep_checkpoints: int = 3
-    validation_examples: int = 4
-    experiment_name: str = "sketch2color"
-    hints: HintsConfig = field(default_factory=HintsConfig)
+    checkpoint_every_steps: Steps = 100
+    log_every_steps: Steps = 20
+    keep_checkpoints: Annotated[int, Field(ge=1, le=1000)] = 3
+    validation_examples: Annotated[int, Field(ge=1, le=64)] = 4
+    experiment_name: Name = "sketch2color"
+    hints: HintsConfig = Field(default_factory=HintsConfig)
 
-    def validate(self, where: str) -> None:
-        self.hints.validate(f"{where}.hints")
-        _require_range(f"{where}.epochs", self.epochs, 1, 100_000)
-        _require_range(f"{where}.batch_size", self.batch_size, 1, 4096)
-        _require_range(f"{where}.ngf", self.ngf, 1, 1024)
-        _require_range(f"{where}.ndf", self.ndf, 1, 1024)
-        _require_range(f"{where}.lambda_l1", self.lambda_l1, 0.0, 1e6)
-        _require_positive(f"{where}.learning_rate", self.learning_rate)
-        _require_range(f"{where}.beta_1", self.beta_1, 0.0, 0.999999)
-        _require_range(f"{where}.decay_epochs", self.decay_epochs, 0, self.epochs)
-        _require_range(f"{where}.label_smoothing", self.label_smoothing, 0.0, 0.5)
-        _require_range(f"{where}.d_loss_factor", self.d_loss_factor, 0.0, 10.0)
-        _require_range(f"{where}.shuffle_buffer", self.shuffle_buffer, 1, 10_000_000)
-        _require_range(f"{where}.checkpoint_every_steps", self.checkpoint_every_steps, 1, 10**9)
-        _require_range(f"{where}.log_every_steps", self.log_every_steps, 1, 10**9)
-        _require_range(f"{where}.keep_checkpoints", self.keep_checkpoints, 1, 1000)
-        _require_range(f"{where}.validation_examples", self.validation_examples, 1, 64)
-        _require(
-            bool(self.experiment_name.strip()),
-            f"{where}.experiment_name",
-            self.experiment_name,
-            "a non-empty name",
-        )
+    @model_validator(mode="after")
+    def _decay_fits_in_training(self) -> Self:
+        if self.decay_epochs > self.epochs:
+            raise _cross_field(
+                "decay_epochs", self.decay_epochs, f"an integer from 0 to {self.epochs} (train.epochs)"
+            )
+        return self
 
 
 InferenceMode = Literal["eval", "train_dropout"]
 
 
-@dataclass(frozen=True)
-class EvaluateConfig:
+class EvaluateConfig(_Section):
     """Test-split scoring.
 
     ``inference_mode``: ``eval`` runs the generator with ``training=False``
@@ -321,69 +291,60 @@ class EvaluateConfig:
     """
 
     inference_mode: InferenceMode = "eval"
-    batch_size: int = 16
-    sample_rows: int = 3
+    batch_size: Annotated[int, Field(ge=1, le=4096)] = 16
+    sample_rows: Annotated[int, Field(ge=1, le=32)] = 3
     fid: bool = False
-    fid_max_images: int = 1000
-    full_resolution_images: int = 500
-
-    def validate(self, where: str) -> None:
-        _require_range(f"{where}.batch_size", self.batch_size, 1, 4096)
-        _require_range(f"{where}.sample_rows", self.sample_rows, 1, 32)
-        _require_range(f"{where}.fid_max_images", self.fid_max_images, 2, 10**7)
-        _require_range(f"{where}.full_resolution_images", self.full_resolution_images, 0, 10**7)
+    fid_max_images: Annotated[int, Field(ge=2, le=10**7)] = 1000
+    full_resolution_images: Annotated[int, Field(ge=0, le=10**7)] = 500
 
 
 ExportFormat = Literal["savedmodel", "tflite_float32", "tflite_float16"]
 
 
-@dataclass(frozen=True)
-class ExportConfig:
+def _no_repeats(formats: tuple[ExportFormat, ...]) -> tuple[ExportFormat, ...]:
+    if len(set(formats)) != len(formats):
+        raise ValueError("a format is repeated")
+    return formats
+
+
+ExportFormats = Annotated[
+    tuple[ExportFormat, ...],
+    # YAML gives a list; strict mode would take only a tuple. The items stay strict.
+    Field(
+        strict=False,
+        min_length=1,
+        description="a list of at least one of "
+        + ", ".join(repr(name) for name in get_args(ExportFormat))
+        + ", without repeats",
+    ),
+    AfterValidator(_no_repeats),
+]
+
+
+class ExportConfig(_Section):
     """Serving formats written next to the Keras generator, and the MLflow model export registers."""
 
-    formats: tuple[ExportFormat, ...] = ("savedmodel", "tflite_float32", "tflite_float16")
-    parity_images: int = 8
-    latency_runs: int = 20
-    registered_model_name: str = "sketch2color-generator"
-
-    def validate(self, where: str) -> None:
-        _require(
-            len(self.formats) > 0,
-            f"{where}.formats",
-            list(self.formats),
-            "at least one of savedmodel, tflite_float32, tflite_float16",
-        )
-        _require_range(f"{where}.parity_images", self.parity_images, 1, 10_000)
-        _require_range(f"{where}.latency_runs", self.latency_runs, 1, 10_000)
-        _require(
-            bool(self.registered_model_name.strip()),
-            f"{where}.registered_model_name",
-            self.registered_model_name,
-            "a non-empty name",
-        )
+    formats: ExportFormats = ("savedmodel", "tflite_float32", "tflite_float16")
+    parity_images: Annotated[int, Field(ge=1, le=10_000)] = 8
+    latency_runs: Annotated[int, Field(ge=1, le=10_000)] = 20
+    registered_model_name: Name = "sketch2color-generator"
 
 
-@dataclass(frozen=True)
-class Params:
+class Params(_Section):
     """The whole of params.yaml."""
 
-    seed: int = 42
-    data: DataConfig = field(default_factory=DataConfig)
-    fetch: FetchConfig = field(default_factory=FetchConfig)
-    split: SplitConfig = field(default_factory=SplitConfig)
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
-    export: ExportConfig = field(default_factory=ExportConfig)
-
-    def validate(self, where: str = "") -> None:
-        _require_range("seed", self.seed, 0, 2**32 - 1)
-        for section in ("data", "fetch", "split", "augment", "train", "evaluate", "export"):
-            getattr(self, section).validate(section)
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 42
+    data: DataConfig = Field(default_factory=DataConfig)
+    fetch: FetchConfig = Field(default_factory=FetchConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
 
     def to_flat_dict(self) -> dict[str, Any]:
         """Dotted keys to plain values, the form MLflow and hashes want."""
-        return flatten(dataclasses.asdict(self))
+        return flatten(self.model_dump())
 
 
 # ---------------------------------------------------------------- loading
@@ -405,9 +366,10 @@ def load_params(path: str | Path = ProjectPaths.PARAMS) -> Params:
 
 def params_from_dict(raw: Any) -> Params:
     """Build and validate Params from a parsed mapping (used by tests too)."""
-    params = _build(Params, raw, "")
-    params.validate()
-    return params
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as error:
+        raise _config_error(error, raw) from None
 
 
 def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -423,98 +385,94 @@ def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _build(cls: type, raw: Any, where: str) -> Any:
-    if not isinstance(raw, dict):
-        raise ConfigError(where or ProjectPaths.PARAMS, raw, "a mapping of keys to values")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - set(fields), key=str)
-    if unknown:
-        key = _join(where, str(unknown[0]))
-        raise ConfigError(
-            key, raw[unknown[0]], f"a known key; allowed here: {', '.join(fields)}", unknown=True
-        )
-    values = {}
-    for name, value in raw.items():
-        values[name] = _coerce(hints[name], value, _join(where, name))
-    return cls(**values)
+# ---------------------------------------------------------------- errors
+#
+# pydantic's own messages name the failed check ("Input should be less than or
+# equal to 1024"); a user editing params.yaml wants the dotted key, the value and
+# the whole of what is allowed. That text is read off the JSON schema pydantic
+# derives from the annotations (bounds, choices, a field's ``description`` where
+# a schema cannot say it), so no field is described twice.
+
+_UNKNOWN_KEY = ("extra_forbidden", "invalid_key")
 
 
-def _coerce(hint: Any, value: Any, key: str) -> Any:
-    origin = get_origin(hint)
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, {} if value is None else value, key)
-    if origin is Literal:
-        allowed = get_args(hint)
-        if value not in allowed:
-            raise ConfigError(key, value, "one of " + ", ".join(repr(a) for a in allowed))
-        return value
-    if origin in (Union, types.UnionType):
-        args = get_args(hint)
-        if value is None and type(None) in args:
-            return None
-        return _coerce_first_match([a for a in args if a is not type(None)], value, key)
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(key, value, "a list")
-        item = get_args(hint)[0]
-        items = tuple(_coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value))
-        if len(set(items)) != len(items):
-            raise ConfigError(key, list(value), "a list without repeats")
-        return items
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(key, value, "true or false")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(key, value, "an integer")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(key, value, "a number")
-        if not math.isfinite(value):
-            raise ConfigError(key, value, "a finite number")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(key, value, "a string")
-        return value
-    raise TypeError(f"unsupported config type {hint!r} for {key}")  # a bug in this module
+def _config_error(error: ValidationError, raw: Any) -> ConfigError:
+    """The first fault as a ConfigError; unknown keys first, as a typo explains the faults after it."""
+    faults = error.errors(include_url=False)
+    fault = next((f for f in faults if f["type"] in _UNKNOWN_KEY), faults[0])
+    schema = Params.model_json_schema()
+    key, node, section = _locate(schema, fault["loc"])
+    if fault["type"] in _UNKNOWN_KEY:
+        allowed = "a known key; allowed here: " + ", ".join(section.get("properties", {}))
+        return ConfigError(key, _value_at(raw, fault["loc"]), allowed, unknown=True)
+    if fault["type"] == "cross_field":
+        context = fault.get("ctx", {})
+        key = _join(key, context["field"])
+        return ConfigError(key, context["value"], context["allowed"])
+    return ConfigError(key or ProjectPaths.PARAMS, fault["input"], _describe(schema, node))
 
 
-def _coerce_first_match(hints: list[Any], value: Any, key: str) -> Any:
-    """The value as the first union member that accepts it; else one error listing every form."""
-    failures = []
-    for hint in hints:
-        try:
-            return _coerce(hint, value, key)
-        except ConfigError as error:
-            failures.append(error.allowed)
-    raise ConfigError(key, value, ", or ".join(failures))
+def _locate(schema: dict, loc: tuple) -> tuple[str, dict, dict]:
+    """The dotted key of a fault's location, its schema node and the section that holds it.
+
+    The walk stops where the location leaves the params' own keys: after an
+    unknown key, or at the tag pydantic appends for a member of a union.
+    """
+    key, node, section = "", schema, schema
+    for part in loc:
+        resolved = _resolve(schema, node)
+        if "properties" in resolved:
+            section, key = resolved, _join(key, str(part))
+            node = resolved["properties"].get(part, {})
+        elif resolved.get("type") == "array" and isinstance(part, int):
+            key, node = f"{key}[{part}]", resolved["items"]
+        else:
+            break
+    return key, node, section
+
+
+def _describe(schema: dict, node: dict) -> str:
+    """What a schema node allows, in words."""
+    resolved = _resolve(schema, node)
+    if resolved.get("type") == "object":  # a section (its description is the class's docstring)
+        return "a mapping of keys to values"
+    if "description" in node:
+        return node["description"]
+    node = resolved
+    if "anyOf" in node:
+        return ", or ".join(_describe(schema, member) for member in node["anyOf"])
+    if "enum" in node or "const" in node:
+        return "one of " + ", ".join(repr(choice) for choice in node.get("enum", [node.get("const")]))
+    kind = node.get("type")
+    if kind in ("integer", "number"):
+        return ("an integer" if kind == "integer" else "a finite number") + _bounds(node)
+    words = {"boolean": "true or false", "string": "a string", "null": "null"}
+    if kind == "array":
+        return "a list of " + _describe(schema, node.get("items", {}))
+    return words.get(kind, "a valid value")
+
+
+def _bounds(node: dict) -> str:
+    low, high, above = node.get("minimum"), node.get("maximum"), node.get("exclusiveMinimum")
+    if low is not None and high is not None:
+        return f" from {low} to {high}"
+    if low is not None:
+        return f" of at least {low}"
+    if above is not None:
+        return f" above {above}"
+    return ""
+
+
+def _resolve(schema: dict, node: dict) -> dict:
+    ref = node.get("$ref")
+    return schema["$defs"][ref.rsplit("/", 1)[-1]] if ref else node
+
+
+def _value_at(raw: Any, loc: tuple) -> Any:
+    for part in loc:
+        raw = raw.get(part) if isinstance(raw, dict) else None
+    return raw
 
 
 def _join(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
-
-
-def _require(ok: bool, key: str, value: Any, allowed: str) -> None:
-    if not ok:
-        raise ConfigError(key, value, allowed)
-
-
-def _require_range(key: str, value: float, low: float, high: float) -> None:
-    _require(low <= value <= high, key, value, f"a value from {low} to {high}")
-
-
-def _require_positive(key: str, value: float) -> None:
-    _require(value > 0, key, value, "a value above 0")
-
-
-def _require_power_of_two(key: str, value: int, low: int, high: int) -> None:
-    _require(
-        low <= value <= high and value & (value - 1) == 0,
-        key,
-        value,
-        f"a power of two from {low} to {high}",
-    )

@@ -33,7 +33,7 @@ import numpy as np
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PythonModel
 
-from sketch2color.config import InferenceMode
+from sketch2color.config import InferenceMode, SafetyConfig
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
 
 IMAGE_COLUMN = "image"
@@ -42,7 +42,7 @@ GENERATOR_ARTIFACT = "generator"
 SETTINGS_ARTIFACT = "settings"
 """A small JSON artifact (the inference mode); MLflow would log a model_config as run params too."""
 OUTPUT_PARAM = "output"
-MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_PIXELS = SafetyConfig().max_image_pixels
 """Served sketches are untrusted: the pipeline's own default decompression-bomb limit applies."""
 
 

@@ -104,7 +104,7 @@ def log_and_register(
 
 def colorizer_pip_requirements() -> list[str]:
     """What the inference layer imports besides TensorFlow (the package itself travels as code)."""
-    names = ("opencv-contrib-python-headless", "pillow", "numpy", "pyyaml", "pandas")
+    names = ("opencv-contrib-python-headless", "pillow", "numpy", "pyyaml", "pydantic", "pandas")
     pins = []
     for name in names:
         try:

@@ -26,7 +26,6 @@ corrupt latest checkpoint falls back to the previous one.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -119,12 +118,12 @@ def training_params(params: Params) -> dict[str, Any]:
     another, and a mixed run's checkpoints hold loss-scale state a float32
     run has not, so moving checkpoints between the two starts afresh.
     """
-    train = {k: v for k, v in dataclasses.asdict(params.train).items() if k not in OPERATIONAL_TRAIN_KEYS}
+    train = {k: v for k, v in params.train.model_dump().items() if k not in OPERATIONAL_TRAIN_KEYS}
     train["mixed_precision"] = training_policy(params.train.mixed_precision)
     return {
         "format": FORMAT_VERSION,
         "seed": params.seed,
-        "data": dataclasses.asdict(params.data),
+        "data": params.data.model_dump(),
         "train": train,
     }
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sketch2color.atomic import atomic_directory, write_json
-from sketch2color.config import Params
+from sketch2color.config import FetchSource, Params
 from sketch2color.data.fetch import color_folder, kaggle_api, kaggle_local, openmoji, synthetic, url
 from sketch2color.data.fetch.kaggle_layout import find_kaggle_layout
 from sketch2color.data.fetch.report import FetchReport
@@ -32,7 +32,7 @@ __all__ = ["SOURCES", "FetchReport", "fetch", "find_kaggle_layout"]
 
 Source = Callable[[Params, ProjectPaths, Path], FetchReport]
 
-SOURCES: dict[str, Source] = {
+SOURCES: dict[FetchSource, Source] = {
     "synthetic": synthetic.build,
     "kaggle_local": kaggle_local.build,
     "url": url.build,
@@ -45,7 +45,7 @@ SOURCES: dict[str, Source] = {
 def fetch(params: Params, paths: ProjectPaths) -> FetchReport:
     """Build ``data/raw`` from ``params.fetch.source`` and return what was done."""
     params.fetch.source_path(paths.root)  # a missing fetch.path fails here, before any work
-    build = SOURCES[params.fetch.source]  # config validation allows only these names
+    build = SOURCES[params.fetch.source]
     with atomic_directory(paths.raw) as staging:
         report = build(params, paths, staging)
         write_json(staging / paths.FETCH_REPORT, report.to_dict())

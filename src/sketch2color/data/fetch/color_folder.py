@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from sketch2color.config import Params, SafetyConfig, SketchMethod
-from sketch2color.data.fetch.files import input_path, labeller, not_an_image_name, walk_files
+from sketch2color.data.fetch.files import labeller, not_an_image_name, walk_files
 from sketch2color.data.fetch.line_extraction import extract_sketch
 from sketch2color.data.fetch.report import FetchReport
 from sketch2color.data.images import BadImage, join_halves, load_rgb, resize_square
@@ -27,9 +27,8 @@ MIN_COLOR_SIDE = 16
 
 
 def build(params: Params, paths: ProjectPaths, staging: Path) -> FetchReport:
-    origin = input_path(params.fetch.path, paths)
-    if not origin.is_dir():
-        raise DataError(f"fetch.path: {origin} is not a folder (color_folder needs a folder of images)")
+    origin = params.fetch.source_path(paths.root)  # an existing folder, or a ConfigError
+    assert origin is not None  # config: color_folder requires fetch.path
     report = FetchReport(source="color_folder", origin=str(origin))
     written = draw_pairs_from_color_folder(
         origin, staging / "train", params.fetch.safety, params.fetch.sketch_method, report

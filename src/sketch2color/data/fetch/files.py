@@ -16,7 +16,6 @@ from pathlib import Path, PurePosixPath
 
 from sketch2color.data.fetch.report import FetchReport
 from sketch2color.data.images import IMAGE_SUFFIXES
-from sketch2color.errors import DataError
 from sketch2color.paths import ProjectPaths
 
 Labeller = Callable[[Path], str]
@@ -101,18 +100,6 @@ def labeller(root: Path, shown_as: Path) -> Labeller:
 def describe(path: Path, root: Path, shown_as: Path) -> str:
     """A path for an error message: the real one, or its place inside the user's archive."""
     return str(path) if shown_as == root else f"{shown_as}:{labeller(root, root)(path)}"
-
-
-def input_path(value: str | None, paths: ProjectPaths) -> Path:
-    """``fetch.path`` resolved against the project root; it must exist."""
-    if not value:
-        raise DataError("fetch.path is required for this fetch.source")
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        path = paths.root / path
-    if not path.exists():
-        raise DataError(f"fetch.path: {path} does not exist")
-    return path
 
 
 @contextlib.contextmanager

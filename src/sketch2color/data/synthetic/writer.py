@@ -46,7 +46,6 @@ def write_synthetic_dataset(folder: Path, cfg: SyntheticConfig, seed: int) -> in
     Files already in ``folder/train`` are overwritten, never removed: build
     into a fresh folder (for example with ``atomic_directory``) to drop stale pairs.
     """
-    cfg.validate("fetch.synthetic")
     train = Path(folder) / "train"
     train.mkdir(parents=True, exist_ok=True)
     jobs = [(str(train), index, seed, cfg.pair_height) for index in range(cfg.count)]
