@@ -41,14 +41,13 @@ def configure_logging() -> None:
     )
 
 
-def _resolve(stage: StageFunction | str) -> StageFunction:
-    if callable(stage):
-        return stage
+def _resolve(stage: str) -> StageFunction:
     module_name, _, function_name = stage.partition(":")
     return getattr(importlib.import_module(module_name), function_name)
 
 
-def run_stage(stage: StageFunction | str) -> None:
+def run_stage(stage: str) -> None:
+    """Run ``stage`` (``"package.module:function"``, imported only once params.yaml is valid)."""
     # TensorFlow's C++ start-up chatter hides the stage's own report; keep warnings and errors.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     configure_logging()

@@ -33,6 +33,15 @@ VARIABLES = (KILL_AT_ENV, NAN_AT_ENV, INF_AT_ENV)
 KILL_POINTS = ("step", "checkpoint_write", "mlflow_log")
 TRAIN_STAGE = "sketch2color.pipeline.train:run"
 """What ``stages/train.py`` passes to ``run_stage``."""
+FAULTY_TRAIN_STAGE = "fault_hooks:train_with_faults"
+"""What a fault test's stage process runs instead (``stage_hooks/sitecustomize.py``)."""
+
+
+def train_with_faults(params, paths) -> None:
+    """The real train stage, with :class:`EnvironmentFaults` as its hooks."""
+    from sketch2color.pipeline import train
+
+    train.run(params, paths, hooks=EnvironmentFaults())
 
 
 def _step(environ: Mapping[str, str], name: str) -> int | None:

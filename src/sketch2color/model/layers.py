@@ -34,10 +34,6 @@ def normalization(norm: Norm, name: str, dtype=None) -> keras.layers.Layer:
     raise ValueError(f"unknown norm {norm!r}; expected 'batch' or 'instance'")
 
 
-def is_normalization(layer: keras.layers.Layer) -> bool:
-    return isinstance(layer, (keras.layers.BatchNormalization, keras.layers.GroupNormalization))
-
-
 def strided_conv(filters: int, name: str, dtype=None, *, transpose: bool = False) -> keras.layers.Layer:
     """A bias-free 4x4 stride-2 conv with pix2pix's init: halves the size, or doubles it transposed."""
     conv = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
