@@ -73,10 +73,12 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else echo "missing Debian packages:$$missing; the tests that need them will be skipped"; fi
 
-## The linter and the formatter check (configured in pyproject.toml); `make format` applies both.
+## The linter, the formatter check and the type checker (configured in pyproject.toml);
+## `make format` applies the first two.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -148,7 +148,7 @@ def test_emoji_with_nothing_to_color_are_recognised():
 
 
 def rendered(code: str, lines: str, color: tuple[int, int, int]) -> Rendered:
-    return Rendered(emoji(code), b"png", 0.1, 0.1, None, lines, np.full((64, 64, 3), color, np.uint8))
+    return Rendered(emoji(code), b"png", 0.1, 0.1, lines, np.full((64, 64, 3), color, np.uint8))
 
 
 def test_the_same_lines_in_other_colors_are_left_out_and_true_duplicates_share_a_group():

@@ -443,7 +443,7 @@ def _describe(schema: dict, node: dict) -> str:
         return ", or ".join(_describe(schema, member) for member in node["anyOf"])
     if "enum" in node or "const" in node:
         return "one of " + ", ".join(repr(choice) for choice in node.get("enum", [node.get("const")]))
-    kind = node.get("type")
+    kind: str = node.get("type", "")
     if kind in ("integer", "number"):
         return ("an integer" if kind == "integer" else "a finite number") + _bounds(node)
     words = {"boolean": "true or false", "string": "a string", "null": "null"}

@@ -101,11 +101,11 @@ class _Worker(threading.Thread):
             finally:
                 self._results.put(("done", None))  # exactly one per task: the window counts them
 
-    def _load(self, model_path: Path | None) -> None:
+    def _load(self, model_path: Path | None) -> Backend:
         # Never keep colouring with a model other than the one the user chose.
         self._backend, self._model_path, self._last = None, model_path, None
         try:
-            self._backend = choose_backend(
+            self._backend = backend = choose_backend(
                 model_path,
                 self._paths,
                 None,
@@ -114,15 +114,15 @@ class _Worker(threading.Thread):
             )
         finally:
             self._results.put(("model", self._backend))
+        return backend
 
     def _color(self, task: _Color) -> None:
-        if self._backend is None:
-            self._load(self._model_path)
+        backend = self._backend or self._load(self._model_path)
         started = time.perf_counter()
         key = (task.generation, task.hint_version)
         if self._last is None or self._last[0] != key:
-            hints = task.hints if self._backend.takes_hints else None
-            self._last = (key, color_sketches(self._backend, [task.sketch], [hints])[0])
+            hints = task.hints if backend.takes_hints else None
+            self._last = (key, color_sketches(backend, [task.sketch], [hints])[0])
         result = self._last[1].picture(task.output)  # a new output mode reuses the model's answer
         self._results.put(("result", (result, time.perf_counter() - started, task.generation)))
 
@@ -319,7 +319,8 @@ class ColorizerApp:
             self._hints_changed()
 
     def set_hint_color(self, color: tuple[int, int, int]) -> None:
-        self.hint_color = tuple(int(c) for c in color)
+        red, green, blue = color
+        self.hint_color = (int(red), int(green), int(blue))
         self.swatch.configure(bg=_hex(self.hint_color))
 
     def pick_color(self, image: np.ndarray | None, x: int, y: int) -> bool:
@@ -345,7 +346,7 @@ class ColorizerApp:
 
     def _hints_changed(self) -> None:
         """Redraw, keep the hints beside the sketch, and recolour shortly after (debounced)."""
-        if self.hints is None:
+        if self.hints is None or self.sketch_path is None:
             return
         self._hint_version += 1
         self._show_sketch()
@@ -392,12 +393,14 @@ class ColorizerApp:
         return int((event.x - left) * scale), int((event.y - top) * scale)
 
     def _show_sketch(self) -> None:
+        if self.sketch is None:
+            return
         shown = self.sketch if self.hints is None else over_sketch(self.sketch, self.hints.render())
         self.sketch_photo = self._show(self.sketch_view, shown)
 
     def colorize(self) -> None:
         """Start colouring the open sketch in the worker; returns at once (wait on ``idle``)."""
-        if self.sketch is None:
+        if self.sketch is None or self.sketch_path is None:
             self._error("Open a sketch first.")
             return
         if self._in_flight:

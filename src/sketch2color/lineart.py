@@ -52,7 +52,7 @@ def fill_mask(sketches: np.ndarray, targets: np.ndarray) -> np.ndarray:
 
 
 def _in_model_range(level: int) -> float:
-    return float(to_model_input(np.uint8(level)))
+    return float(to_model_input(np.array(level, np.uint8)))
 
 
 def line_mask_tensor(sketches):

@@ -119,10 +119,11 @@ class SketchColorizer(PythonModel):
                 f"params.{OUTPUT_PARAM} is {output!r}; expected one of {', '.join(OUTPUT_MODES)}"
             )
         images = request_column(model_input, IMAGE_COLUMN)
-        missing = [row for row, text in enumerate(images) if text is None]
-        if missing:
-            raise ServingError(f"row {missing[0]}: no '{IMAGE_COLUMN}' (every row needs a base64 sketch)")
-        sketches = [decode_image(text, row) for row, text in enumerate(images)]
+        texts = [text for text in images if text is not None]
+        if len(texts) < len(images):
+            row = images.index(None)
+            raise ServingError(f"row {row}: no '{IMAGE_COLUMN}' (every row needs a base64 sketch)")
+        sketches = [decode_image(text, row) for row, text in enumerate(texts)]
         hints = [
             None if text is None else decode_image(text, row, HINTS_COLUMN)
             for row, text in enumerate(request_column(model_input, HINTS_COLUMN))

@@ -45,7 +45,8 @@ def _prepare(job: Job, size: int, max_pixels: int) -> tuple[Job, Prepared] | Fai
         rgb = read_sketch(job.source, max_pixels)
     except BadImage as exc:
         return Failure(job.source, str(exc))
-    hints = job.hints.render(*rgb.shape[:2], max_pixels) if job.hints else None
+    height, width = rgb.shape[:2]
+    hints = job.hints.render(height, width, max_pixels) if job.hints else None
     return job, prepare(rgb, size, hints)
 
 
@@ -66,7 +67,7 @@ def colorize_jobs(
     batch_size: int,
     max_pixels: int,
     report: Report,
-    advance: Callable[[int], None] = lambda n: None,
+    advance: Callable[[int], object] = lambda n: None,
     io_workers: int = DEFAULT_IO_WORKERS,
     output: OutputMode = DEFAULT_OUTPUT,
 ) -> Summary:

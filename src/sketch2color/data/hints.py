@@ -36,7 +36,7 @@ import tensorflow as tf
 
 from sketch2color.config import HintsConfig
 from sketch2color.lineart import line_mask_tensor, paper_mask_tensor
-from sketch2color.pixels import to_model_input
+from sketch2color.pixels import from_model_output, to_model_input
 
 PATCH_AT_256 = (1, 9)
 """Smallest and largest patch side at 256 px; other sizes scale it."""
@@ -139,19 +139,21 @@ def _paint(
     return painted * mask, mask
 
 
-def as_rgba(hints: Hints):
+def as_rgba(hints: Hints) -> np.ndarray:
     """The hints as uint8 RGBA images (alpha 255 on a hint), the form users and backends hand over."""
-
-    from sketch2color.pixels import from_model_output
-
     mask = hints.mask.numpy()
     rgb = from_model_output(hints.colors.numpy())
     return np.concatenate([rgb, (mask * 255).astype(np.uint8)], axis=-1)
 
 
 def draw_for_evaluation(
-    colors_uint8, sketches_uint8, count: int, config: HintsConfig, seed: int, batch_index: int
-):
+    colors_uint8: np.ndarray,
+    sketches_uint8: np.ndarray,
+    count: int,
+    config: HintsConfig,
+    seed: int,
+    batch_index: int,
+) -> Hints:
     """``count`` hints per ground truth and sketch (uint8 (N, S, S, 3)), reproducible from
     (seed, batch_index)."""
     colors = tf.constant(to_model_input(colors_uint8))

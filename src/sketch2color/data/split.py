@@ -158,15 +158,15 @@ def _share(total: int, fraction: float) -> int:
     return max(1, int(round(total * fraction)))
 
 
-def _decode_job(job: tuple[str, str, int, int]) -> tuple[str, np.ndarray | None, np.ndarray | None, str]:
+def _decode_job(job: tuple[str, str, int, int]) -> tuple[str, tuple[np.ndarray, np.ndarray] | str]:
+    """(name, (sketch, colour)), or (name, why the file was skipped)."""
     path, name, image_size, max_pixels = job
     try:
-        sketch, color = load_pair(Path(path), image_size, max_pixels)
+        return name, load_pair(Path(path), image_size, max_pixels)
     except BadImage as exc:
-        return name, None, None, str(exc)
+        return name, str(exc)
     except Exception as exc:  # noqa: BLE001 - a decoder crash on one file must not stop the run
-        return name, None, None, f"unexpected decoder error: {type(exc).__name__}: {exc}"
-    return name, sketch, color, ""
+        return name, f"unexpected decoder error: {type(exc).__name__}: {exc}"
 
 
 def _decoded_pairs(
@@ -177,11 +177,12 @@ def _decoded_pairs(
     ]
     results = pool.map(_decode_job, jobs, chunksize=8) if pool else map(_decode_job, jobs)
     try:
-        for name, sketch, color, reason in results:
-            if sketch is None:
-                log.warning("skipped %s: %s", name, reason)
-                skipped.append({"file": name, "reason": reason})
+        for name, decoded in results:
+            if isinstance(decoded, str):
+                log.warning("skipped %s: %s", name, decoded)
+                skipped.append({"file": name, "reason": decoded})
             else:
+                sketch, color = decoded
                 yield Pair(sketch=sketch, color=color, name=name)
     except BrokenProcessPool as exc:
         raise DataError(

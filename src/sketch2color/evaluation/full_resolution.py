@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def score_full_resolution(
     names: Sequence[str],
     max_pixels: int,
     batch_size: int,
-    keep: set[str] = frozenset(),
+    keep: AbstractSet[str] = frozenset(),
 ) -> FullResolutionScores:
     """Colour each named test sketch at its own resolution and score both outputs."""
     result = FullResolutionScores()

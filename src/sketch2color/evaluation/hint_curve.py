@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -39,9 +40,9 @@ from sketch2color.evaluation.metrics import MetricAccumulator
 from sketch2color.evaluation.scoring import reread_test_pairs
 from sketch2color.inference.backends import Backend
 from sketch2color.inference.colorizer import color_sketches
-from sketch2color.inference.compose import line_mask
 from sketch2color.inference.user_hints import Dab, default_radius, empty_hints, paint_dab
 from sketch2color.iteration import batched
+from sketch2color.lineart import line_mask
 from sketch2color.pixels import from_model_output
 
 HINT_COUNTS = (0, 1, 2, 5, 10, 20)
@@ -76,11 +77,13 @@ class HintCurve:
         self.followed = {count: [] for count in self.counts}
         self.pictures = {count: MetricAccumulator(METRICS) for count in self.counts}
 
-    def rows(self) -> list[dict[str, float]]:
+    def rows(self) -> list[dict[str, float | None]]:
+        """One row per number of hints; None where nothing could be scored (no picture, no hint)."""
         rows = []
         for count in self.counts:
             summaries = self.scores[count].summaries()
-            row = {"hints": count, **{name: summaries[name].mean for name in METRICS if name in summaries}}
+            row: dict[str, float | None] = {"hints": count}
+            row.update({name: summaries[name].mean for name in METRICS if name in summaries})
             row["hint_delta_e"] = float(np.mean(self.followed[count])) if self.followed[count] else None
             pictures = self.pictures[count].summaries()
             row.update(
@@ -89,7 +92,7 @@ class HintCurve:
             rows.append(row)
         return rows
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "counts": list(self.counts),
             "table": self.rows(),
@@ -169,12 +172,12 @@ def user_dabs(drawn: Hints, image: int, image_size: int, original: RawPair) -> n
         disc = cv2.circle(np.zeros((height, width), np.uint8), (x, y), radius, 1, thickness=-1) > 0
         under = disc & off_line
         if under.any():
-            color = np.rint(original.color[under].mean(axis=0)).astype(int)
-            paint_dab(dabs, Dab(x, y, tuple(int(c) for c in color)), radius)
+            red, green, blue = (int(c) for c in np.rint(original.color[under].mean(axis=0)))
+            paint_dab(dabs, Dab(x, y, (red, green, blue)), radius)
     return dabs
 
 
-def hint_delta_e(outputs: np.ndarray, drawn) -> list[float]:
+def hint_delta_e(outputs: np.ndarray, drawn: Hints) -> list[float]:
     """For every hint: CIEDE2000 between its colour and the output's mean colour around it."""
     from skimage.color import deltaE_ciede2000, rgb2lab
 

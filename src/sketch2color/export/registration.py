@@ -45,7 +45,11 @@ def serving_modules() -> list[Path]:
     package = _package_folder()
     finder = modulefinder.ModuleFinder(path=[str(package.parent)])
     finder.run_script(str(package / ENTRY_MODULE))
-    files = {Path(module.__file__) for name, module in finder.modules.items() if name.startswith(PACKAGE)}
+    files = {
+        Path(module.__file__)  # type: ignore[attr-defined]  # set by modulefinder, missing from its stubs
+        for name, module in finder.modules.items()
+        if name.startswith(PACKAGE)
+    }
     files.add(package / ENTRY_MODULE)
     return sorted(path.relative_to(package.parent) for path in files)
 

@@ -210,11 +210,11 @@ class TFLiteBackend:
 
     def color_batch(self, sketches: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
         _refuse_hints(self, hints)
-        use_hints = hints is not None and self.takes_hints
+        given = hints if self.takes_hints else None
         if self._dynamic_batch:
-            return _check_output(self._run(sketches, hints if use_hints else None), sketches, self)
+            return _check_output(self._run(sketches, given), sketches, self)
         outputs = [
-            self._run(sketches[i : i + 1], hints[i : i + 1] if use_hints else None)
+            self._run(sketches[i : i + 1], None if given is None else given[i : i + 1])
             for i in range(len(sketches))
         ]
         return _check_output(np.concatenate(outputs), sketches, self)

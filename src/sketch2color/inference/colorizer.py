@@ -18,6 +18,7 @@ Output modes:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -95,12 +96,13 @@ def color_prepared(backend: Backend, prepared: list[Prepared]) -> list[Colored]:
 
 
 def color_sketches(
-    backend: Backend, sketches: list[np.ndarray], hints: list[np.ndarray | None] | None = None
+    backend: Backend, sketches: Sequence[np.ndarray], hints: Sequence[np.ndarray | None] | None = None
 ) -> list[Colored]:
     """Colour RGB sketches of any sizes (one model call), each with its RGBA hints if given."""
-    hints = hints or [None] * len(sketches)
+    each_hints = hints or [None] * len(sketches)
     return color_prepared(
-        backend, [prepare(sketch, backend.input_size, h) for sketch, h in zip(sketches, hints, strict=True)]
+        backend,
+        [prepare(sketch, backend.input_size, h) for sketch, h in zip(sketches, each_hints, strict=True)],
     )
 
 

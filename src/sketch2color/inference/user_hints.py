@@ -37,7 +37,8 @@ def parse_dab(text: str) -> Dab:
     if match is None:
         raise InferenceError(f"--hint {text!r}: expected x,y,#rrggbb, for example 120,80,#d22f27")
     x, y, hex_color = match.groups()
-    return Dab(int(x), int(y), tuple(int(hex_color[i : i + 2], 16) for i in (0, 2, 4)))
+    red, green, blue = (int(hex_color[i : i + 2], 16) for i in (0, 2, 4))
+    return Dab(int(x), int(y), (red, green, blue))
 
 
 def default_radius(height: int, width: int) -> int:

@@ -19,15 +19,20 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from sketch2color import atomic
 from sketch2color.config import Params
-from sketch2color.data.shards import find_shards
+from sketch2color.data.shards import Pair, find_shards
 from sketch2color.errors import DataError
 from sketch2color.evaluation import baselines, fid, full_resolution, hint_curve, samples
+from sketch2color.evaluation.fid import FidResult
+from sketch2color.evaluation.full_resolution import FullResolutionScores
+from sketch2color.evaluation.hint_curve import HintCurve
 from sketch2color.evaluation.metrics import METRIC_NAMES, PSNR_CAP_DB, summaries_to_dict
 from sketch2color.evaluation.scoring import (
     SCORED,
@@ -104,8 +109,18 @@ def run(params: Params, paths: ProjectPaths) -> None:
 # ---------------------------------------------------------------- samples and FID
 
 
+Picks = list[tuple[int, int]]
+"""(rank, test image index) of the sample rows, best first (:func:`samples.pick_examples`)."""
+
+
 def _samples_grid(
-    picks, test: TestScores, predictions, ssim, full, paths: ProjectPaths, size: int
+    picks: Picks,
+    test: TestScores,
+    predictions: np.ndarray,
+    ssim: np.ndarray,
+    full: FullResolutionScores,
+    paths: ProjectPaths,
+    size: int,
 ) -> np.ndarray:
     """Rows at the originals' size (line-faithful, stretched) when they were scored, else model-size rows."""
     wanted = {index for _, index in picks}
@@ -134,24 +149,26 @@ def _samples_grid(
     return samples.render_grid(small_rows)
 
 
-def _fid(test: TestScores, predictions, mean_image, paths: ProjectPaths, params: Params) -> dict:
+def _fid(
+    test: TestScores, predictions: np.ndarray, mean_image: np.ndarray, paths: ProjectPaths, params: Params
+) -> dict[str, FidResult]:
     """FID of the model and of both baselines, each against the test split's ground truth."""
     config, size = params.evaluate, params.data.image_size
     limit = min(config.fid_max_images, len(predictions))
 
-    def pairs():
+    def pairs() -> Iterator[list[Pair]]:
         return batched(reread_test_pairs(paths.split, size, limit), config.batch_size)
 
-    def targets():
+    def targets() -> Iterator[np.ndarray]:
         return (np.stack([p.color for p in batch]) for batch in pairs())
 
-    def model():
+    def model() -> Iterator[np.ndarray]:
         return (np.array(predictions[i : i + config.batch_size]) for i in range(0, limit, config.batch_size))
 
-    def sketch():
+    def sketch() -> Iterator[np.ndarray]:
         return (np.stack([p.sketch for p in batch]) for batch in pairs())
 
-    def mean_color():
+    def mean_color() -> Iterator[np.ndarray]:
         return (baselines.mean_color_baseline(mean_image, len(batch)) for batch in pairs())
 
     outputs = {"model": model, "baseline_sketch": sketch, "baseline_mean_color": mean_color}
@@ -161,8 +178,17 @@ def _fid(test: TestScores, predictions, mean_image, paths: ProjectPaths, params:
 # ---------------------------------------------------------------- reporting
 
 
-def build_report(test: TestScores, full, curve, params: Params, picks, ssim, fid_results) -> dict:
-    report: dict = {name: summaries_to_dict(test.scores[name].summaries()) for name in SCORED}
+def build_report(
+    test: TestScores,
+    full: FullResolutionScores,
+    curve: HintCurve,
+    params: Params,
+    picks: Picks,
+    ssim: np.ndarray,
+    fid_results: dict[str, FidResult] | None,
+) -> dict[str, Any]:
+    """``metrics/eval.json``: every score, what was scored and the sample rows."""
+    report: dict[str, Any] = {name: summaries_to_dict(test.scores[name].summaries()) for name in SCORED}
     report.update(
         test_images=test.scores["model"].count,
         fill_images=test.scores["model"].scored_images("fill_delta_e"),
@@ -187,7 +213,7 @@ def build_report(test: TestScores, full, curve, params: Params, picks, ssim, fid
     return report
 
 
-def scalar_metrics(report: dict) -> dict[str, float]:
+def scalar_metrics(report: dict[str, Any]) -> dict[str, float]:
     """Flat ``eval_<scored>_<metric>_<stat>`` (and ``eval_full_...``) scalars for MLflow."""
     flat = {}
     for name in SCORED:
@@ -206,7 +232,7 @@ def scalar_metrics(report: dict) -> dict[str, float]:
     return flat
 
 
-def _log_summary(report: dict, seconds: float, mode: str) -> None:
+def _log_summary(report: dict[str, Any], seconds: float, mode: str) -> None:
     log.info(
         "evaluated %d test images in %.1f s (%s mode); model | sketch | mean colour:",
         report["test_images"],
@@ -238,7 +264,7 @@ def _log_summary(report: dict, seconds: float, mode: str) -> None:
             log.info("  %2d hints     %8.3f | %8.3f", row["hints"], row["fill_delta_e"], picture)
 
 
-def log_to_training_run(paths: ProjectPaths, report: dict, files: list[Path]) -> None:
+def log_to_training_run(paths: ProjectPaths, report: dict[str, Any], files: list[Path]) -> None:
     link = TrainingRunLink.open(paths)
     if link is None:
         return

@@ -49,8 +49,11 @@ def run(params: Params, paths: ProjectPaths) -> None:
     keras_backend = trained_generator(paths, mode, size)
     sketches, colors = parity_pairs(paths, size, config.parity_images)
     reference = keras_backend.color_batch(sketches)
-    hints = parity_hints(colors, sketches, params) if keras_backend.takes_hints else None
-    reference_with_hints = None if hints is None else keras_backend.color_batch(sketches, hints)
+    # The hints and Keras's answer to them, for a model that takes hints.
+    with_hints: tuple[np.ndarray, np.ndarray] | None = None
+    if keras_backend.takes_hints:
+        hints = parity_hints(colors, sketches, params)
+        with_hints = hints, keras_backend.color_batch(sketches, hints)
     judge = mode == "eval"
 
     target = paths.export
@@ -67,8 +70,8 @@ def run(params: Params, paths: ProjectPaths) -> None:
                 parity=parity.compare(backend.color_batch(sketches), reference, judge),
                 timing=parity.measure_timing(backend, sketches, config.latency_runs),
                 parity_with_hints=None
-                if hints is None
-                else parity.compare(backend.color_batch(sketches, hints), reference_with_hints, judge),
+                if with_hints is None
+                else parity.compare(backend.color_batch(sketches, with_hints[0]), with_hints[1], judge),
             )
             _log_format(name, reports[name])
         keras_timing = parity.measure_timing(keras_backend, sketches, config.latency_runs)

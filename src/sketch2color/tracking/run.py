@@ -30,6 +30,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -114,12 +115,12 @@ class _NotLogged:
 class TrainingRun:
     """The MLflow run of one training. Build it with :meth:`start`."""
 
-    def __init__(self, client: MlflowClient, record: RunRecord, record_path: Path) -> None:
+    def __init__(self, client: MlflowClient, record: RunRecord, record_path: Path, tracking_uri: str) -> None:
         self._client = client
         self._record = record
         self._record_path = record_path
         self.run_id: str = record.run_id
-        self.tracking_uri: str = record.tracking_uri
+        self.tracking_uri = tracking_uri
         self.dropped: int = 0
         self._not_logged = _NotLogged()
         self._warned = False
@@ -196,7 +197,7 @@ class TrainingRun:
             git_commit=identity["git_commit"],
             resumed=resumed,
         )
-        training_run = cls(client, record, paths.run_record)
+        training_run = cls(client, record, paths.run_record, uri)
         training_run._write_record()
         log.info(
             "MLflow: %s run %s (%s) in experiment '%s' at %s",
@@ -487,9 +488,7 @@ def _log_params(client: MlflowClient, run_id: str, params: Params) -> None:
     items = [Param(key, _param_text(value)) for key, value in sorted(params.to_flat_dict().items())]
     for start in range(0, len(items), PARAMS_PER_BATCH):
         batch = items[start : start + PARAMS_PER_BATCH]
-        retry_when_locked(
-            lambda batch=batch: client.log_batch(run_id, params=batch, synchronous=True), "logging params"
-        )
+        retry_when_locked(partial(client.log_batch, run_id, params=batch, synchronous=True), "logging params")
 
 
 def _param_text(value: Any) -> str:

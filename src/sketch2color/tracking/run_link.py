@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -141,8 +142,7 @@ class TrainingRunLink:
         def action() -> None:
             for key, value in tags.items():
                 retry_when_locked(
-                    lambda key=key, value=value: self._client.set_tag(self.run_id, key, str(value)),
-                    "tagging the run",
+                    partial(self._client.set_tag, self.run_id, key, str(value)), "tagging the run"
                 )
 
         return self._attempt(action, "tagging the training run")
@@ -153,9 +153,7 @@ class TrainingRunLink:
         def action() -> None:
             for key, value in tags.items():
                 retry_when_locked(
-                    lambda key=key, value=value: self._client.set_model_version_tag(
-                        name, str(version), key, str(value)
-                    ),
+                    partial(self._client.set_model_version_tag, name, str(version), key, str(value)),
                     "tagging the model version",
                 )
 

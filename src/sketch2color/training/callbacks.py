@@ -95,7 +95,7 @@ class Callback:
 class ProgressBar(Callback):
     def __init__(self, config: TrainConfig, steps_per_epoch: int) -> None:
         self.config, self.steps_per_epoch = config, steps_per_epoch
-        self.bar: tqdm | None = None
+        self.bar: tqdm = tqdm(disable=True)  # each epoch opens its own
 
     def on_epoch_begin(self, epoch: int, skipped_batches: int) -> None:
         self.bar = tqdm(

@@ -148,7 +148,8 @@ def load_examples(files: Sequence[Path], count: int) -> tuple[np.ndarray, np.nda
     not fatal: the figure only illustrates training, and with no pairs left
     the caller falls back to training pairs.
     """
-    sketches, colors = [], []
+    sketches: list[np.ndarray] = []
+    colors: list[np.ndarray] = []
     for pair in read_pairs(list(files), strict=False, what="the validation pairs"):
         if len(sketches) == count:
             break

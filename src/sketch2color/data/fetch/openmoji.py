@@ -215,21 +215,26 @@ def color_fraction(color: np.ndarray, sketch: np.ndarray) -> float:
 @dataclass(frozen=True)
 class Rendered:
     emoji: Emoji
-    png: bytes | None  # the Kaggle-layout pair, encoded; None when it failed
+    png: bytes  # the Kaggle-layout pair, encoded
     line_fraction: float
-    color_fraction: float = 0.0
-    error: str | None = None
-    line_key: str = ""  # the line art's identity (thumbnail hash)
-    thumbnail: np.ndarray | None = None  # the colour image at THUMBNAIL_SIDE
+    color_fraction: float
+    line_key: str  # the line art's identity (thumbnail hash)
+    thumbnail: np.ndarray  # the colour image at THUMBNAIL_SIDE
 
 
-def _render_job(job: tuple[Emoji, int]) -> Rendered:
+@dataclass(frozen=True)
+class RenderFailure:
+    emoji: Emoji
+    error: str
+
+
+def _render_job(job: tuple[Emoji, int]) -> Rendered | RenderFailure:
     emoji, size = job
     try:
         svg = emoji.path.read_text(encoding="utf-8")
         color, sketch = render_pair(svg, size)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return Rendered(emoji, None, 0.0, error=f"cannot render ({type(exc).__name__}: {exc})")
+        return RenderFailure(emoji, f"cannot render ({type(exc).__name__}: {exc})")
     pair = encode_rgb(join_halves(color, sketch))
     small_sketch = resize_square(sketch, THUMBNAIL_SIDE)
     line_key = hashlib.md5((small_sketch // 16).tobytes()).hexdigest()
@@ -238,7 +243,6 @@ def _render_job(job: tuple[Emoji, int]) -> Rendered:
         pair,
         line_fraction(sketch),
         color_fraction(color, sketch),
-        None,
         line_key,
         resize_square(color, THUMBNAIL_SIDE),
     )
@@ -268,7 +272,7 @@ def recolored_twins(rendered: Sequence[Rendered]) -> tuple[set[str], dict[str, s
     return twins, merged
 
 
-def render_all(emoji: Sequence[Emoji], config: OpenMojiConfig) -> Iterator[Rendered]:
+def render_all(emoji: Sequence[Emoji], config: OpenMojiConfig) -> Iterator[Rendered | RenderFailure]:
     """Render in worker processes, in order, with a progress bar on a terminal."""
     jobs = [(item, config.size) for item in emoji]
     bar = tqdm(total=len(jobs), desc="rendering OpenMoji", unit="emoji", disable=None)
@@ -338,8 +342,8 @@ def build(params: Params, paths: ProjectPaths, staging: Path) -> FetchReport:
             report.exclude(rule)
     usable: list[Rendered] = []
     for rendered in render_all(spread_subset(kept, config.limit), config):
-        if rendered.png is None:
-            report.skip(f"{rendered.emoji.code}.png", rendered.error or "cannot render")
+        if isinstance(rendered, RenderFailure):
+            report.skip(f"{rendered.emoji.code}.png", rendered.error)
         elif rendered.line_fraction < config.min_line_fraction:
             report.exclude(EXCLUDED_EMPTY)
         elif rendered.color_fraction < config.min_color_fraction:

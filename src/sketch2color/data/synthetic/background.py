@@ -48,7 +48,8 @@ class Background:
         )
         _paint_below(p.color, coords, self.horizon_at(coords).astype(np.float32), ground)
         if self.soil is not None:
-            dark_soil = tuple(int(c * 0.8) for c in PALETTE["soil"])
+            red, green, blue = PALETTE["soil"]
+            dark_soil = (int(red * 0.8), int(green * 0.8), int(blue * 0.8))
             soil = _lerp(PALETTE["soil"], dark_soil, np.clip((rows - self.soil) / 0.12, 0, 1))
             _paint_below(p.color, coords, self.soil_at(coords).astype(np.float32), soil)
 

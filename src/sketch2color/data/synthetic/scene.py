@@ -265,7 +265,7 @@ def _plan_ground(
             (float(np.cos(a)) * 0.15, float(np.sin(a)) * 0.11 - 0.02, float(rng.uniform(0.11, 0.14)))
             for a in np.linspace(0, 2 * np.pi, int(rng.integers(4, 7)), endpoint=False) + rng.uniform(0, 1)
         ]
-        fruit = ()
+        fruit: tuple[tuple[float, float], ...] = ()
         if rng.random() < 0.5:
             fruit = tuple(
                 (float(rng.uniform(-0.2, 0.2)), float(rng.uniform(-0.12, 0.12)))
