@@ -40,6 +40,7 @@ def _colorize(args: argparse.Namespace) -> int:
         inference_mode=args.inference_mode,
         output_mode=args.output,
         hints=UserHints(args.hints, tuple(args.hint), args.hint_radius),
+        layers=args.layers,
     )
 
 
@@ -99,8 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         required=True,
         metavar="OUT",
-        help="OUT.png for one file; a folder for several files or a folder "
+        help="OUT.png (or .jpg, .webp, .bmp, .tif, .gif) for one file, or OUT.ora (OpenRaster: Krita, "
+        "GIMP, MyPaint) or OUT.psd for its layers; a folder for several files or a folder "
         "(relative names are kept, as .png)",
+    )
+    colorize.add_argument(
+        "--layers",
+        type=Path,
+        metavar="DIR",
+        help="also write the layers as PNGs with alpha into DIR (paper, flat colour, line art, dabs; "
+        "for several sketches one sub-folder each)",
     )
     colorize.add_argument("--model", type=Path, metavar="PATH", help=MODEL_HELP)
     colorize.add_argument(

@@ -37,8 +37,7 @@ from tkinter import filedialog, ttk
 
 import numpy as np
 
-from sketch2color.colorize import read_sketch
-from sketch2color.data.images import IMAGE_SUFFIXES, BadImage, resize_rgb
+from sketch2color.data.images import IMAGE_SUFFIXES, BadImage, read_sketch, resize_rgb
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.image_io import write_rgb
 from sketch2color.inference.backends import Backend

@@ -18,6 +18,7 @@ from sketch2color.config import InferenceMode
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OutputMode
 from sketch2color.inference.selection import Settings, choose_backend
 from sketch2color.inference.user_hints import NO_HINTS, UserHints
+from sketch2color.layered import is_layered
 from sketch2color.paths import ProjectPaths
 
 DEFAULT_BATCH_SIZE = 8
@@ -32,6 +33,7 @@ def run_colorize(
     inference_mode: InferenceMode | None = None,
     output_mode: OutputMode = DEFAULT_OUTPUT,
     hints: UserHints = NO_HINTS,
+    layers: Path | None = None,
     paths: ProjectPaths | None = None,
 ) -> int:
     """The ``colorize`` command. Exit code: 0 when every sketch was coloured, 1 when any failed.
@@ -49,7 +51,12 @@ def run_colorize(
         tqdm.write(line, file=sys.stderr)  # prints above a running progress bar, not through it
 
     paths = paths or ProjectPaths.discover()
-    jobs, failures = plan_jobs(sources, output)
+    if output_mode == "raw" and (is_layered(output) or layers is not None):
+        raise ColorizeError(
+            "--output raw is the model's square stretched, one flat picture; layered files (.ora, .psd, "
+            "--layers) hold the line-faithful picture's layers"
+        )
+    jobs, failures = plan_jobs(sources, output, layers)
     if hints:
         if len(jobs) != 1 or len(sources) != 1 or sources[0].is_dir():
             raise ColorizeError("--hints and --hint colour one sketch file; give one SKETCH, not a folder")
