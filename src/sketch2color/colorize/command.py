@@ -16,9 +16,10 @@ from sketch2color.colorize.errors import ColorizeError
 from sketch2color.colorize.inputs import plan_jobs
 from sketch2color.config import InferenceMode
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OutputMode
-from sketch2color.inference.selection import Settings, choose_backend
+from sketch2color.inference.selection import Settings
 from sketch2color.inference.user_hints import NO_HINTS, UserHints
 from sketch2color.layered import is_layered
+from sketch2color.model_choice import choose_model
 from sketch2color.paths import ProjectPaths
 
 DEFAULT_BATCH_SIZE = 8
@@ -28,7 +29,7 @@ def run_colorize(
     sources: Sequence[Path],
     output: Path,
     *,
-    model: Path | None = None,
+    model: str | Path | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     inference_mode: InferenceMode | None = None,
     output_mode: OutputMode = DEFAULT_OUTPUT,
@@ -66,7 +67,7 @@ def run_colorize(
     summary = Summary()
     if jobs:
         settings = Settings.from_project(paths, report)
-        backend = choose_backend(model, paths, inference_mode, report, settings.inference_mode)
+        backend = choose_model(model, paths, inference_mode, report, settings.inference_mode)
         if hints and not backend.takes_hints:
             raise ColorizeError(
                 f"--hints/--hint: {backend.path} was not trained with hints (train.hints.enabled); "
