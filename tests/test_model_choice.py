@@ -187,3 +187,20 @@ def test_the_user_config_can_name_the_store_for_a_registered_default(art_folder,
         f'model = "models:/sketch2color-generator/latest"\ntracking_uri = "{registry}"\n'
     )
     assert colorize_to("cat_color.png") == 0 and is_red(art_folder / "cat_color.png")
+
+
+def test_an_mlflow_model_folder_whose_artifacts_point_outside_it_is_refused(tmp_path, models):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    shutil.copy(models["red"], tmp_path / "outside.keras")
+    (folder / "MLmodel").write_text(
+        "flavors:\n  python_function:\n    artifacts:\n      generator:\n        path: ../outside.keras\n"
+    )
+    with pytest.raises(ModelLoadError, match="outside the model folder"):
+        choose_model(str(folder), ProjectPaths(tmp_path), None, print)
+    (folder / "MLmodel").write_text("flavors:\n  python_function:\n    artifacts: {}\n")
+    with pytest.raises(ModelLoadError, match="not the sketch2color colorizer"):
+        choose_model(str(folder), ProjectPaths(tmp_path), None, print)
+    (folder / "MLmodel").write_text(": not yaml [")
+    with pytest.raises(ModelLoadError, match="not a readable MLflow model"):
+        choose_model(str(folder), ProjectPaths(tmp_path), None, print)
