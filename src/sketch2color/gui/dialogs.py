@@ -25,7 +25,9 @@ SAVE_TYPES = [
     ("JPEG picture", "*.jpg"),
     ("Any picture", " ".join(f"*{s}" for s in sorted(OUTPUT_SUFFIXES))),
 ]
-MODEL_TYPES = [("Generators", "*.keras *.tflite saved_model.pb MLmodel"), ("All files", "*")]
+MODEL_TYPES = [("Generators", "*.keras *.tflite saved_model.pb MLmodel formats.json"), ("All files", "*")]
+FOLDER_MARKERS = ("saved_model.pb", "MLmodel", "formats.json")
+"""A file that stands for its folder: a SavedModel, an MLflow model, an export folder."""
 
 
 def image_types() -> list[tuple[str, str]]:
@@ -90,12 +92,13 @@ def open_reference(app: ColorizerApp) -> None:
 def choose_model(app: ColorizerApp) -> None:
     name = filedialog.askopenfilename(
         parent=app.root,
-        title="Choose a generator (a SavedModel or MLflow model: pick its saved_model.pb or MLmodel)",
+        title="Choose a generator (for a SavedModel, MLflow model or export folder: its "
+        "saved_model.pb, MLmodel or formats.json)",
         filetypes=MODEL_TYPES,
     )
     if name:
         path = Path(name)
-        app.choose_model(path.parent if path.name in ("saved_model.pb", "MLmodel") else path)
+        app.choose_model(path.parent if path.name in FOLDER_MARKERS else path)
 
 
 def hints_may_go(app: ColorizerApp) -> bool:

@@ -179,15 +179,14 @@ def memory_file() -> Path:
 
 
 def _remembered() -> dict[str, str]:
+    """sketch -> hint file, as saved; a missing or damaged memory is an empty one."""
     try:
         payload = json.loads(memory_file().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return (
-        {k: v for k, v in payload.items() if isinstance(k, str) and isinstance(v, str)}
-        if isinstance(payload, dict)
-        else {}
-    )
+    if not isinstance(payload, dict):
+        return {}
+    return {sketch: hints for sketch, hints in payload.items() if isinstance(hints, str)}
 
 
 def remember_hints(sketch: Path, hints: Path) -> None:
