@@ -7,6 +7,7 @@ any project, as an artist would run ``sketch2color colorize``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -138,8 +139,10 @@ def registry(tmp_path_factory, models) -> str:
     from sketch2color.export.registration import log_and_register
 
     root = tmp_path_factory.mktemp("store")
-    uri, _, run_id = mlflow_store_with_run(root, "registered")
-    log_and_register(run_id, models["red"], "eval", "sketch2color-generator", uri)
+    # A new store's Default experiment, where MLflow logs the model, keeps its files in ./mlruns.
+    with contextlib.chdir(root):
+        uri, _, run_id = mlflow_store_with_run(root, "registered")
+        log_and_register(run_id, models["red"], "eval", "sketch2color-generator", uri)
     return uri
 
 
