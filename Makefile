@@ -61,10 +61,11 @@ repro: $(STAMP)
 	$(if $(PROFILE),cp profiles/$(PROFILE).yaml params.yaml && echo "params.yaml is now profiles/$(PROFILE).yaml")
 	$(BIN)/dvc repro
 
-## Debian packages the tests need: a virtual X screen for the GUI tests, and Ghostscript, so that
-## the hostile-format tests show the PostScript payload is live where a decoder would hand it over.
+## Debian packages the tests need: a virtual X screen and xdotool (real mouse and key events) for the
+## GUI tests, and Ghostscript, so that the hostile-format tests show the PostScript payload is live
+## where a decoder would hand it over.
 ## Skipped when not root or no apt (those tests are then skipped, and say so).
-SYSTEM_PACKAGES := xvfb:Xvfb ghostscript:gs
+SYSTEM_PACKAGES := xvfb:Xvfb xdotool:xdotool ghostscript:gs
 system-deps:
 	@missing=; for entry in $(SYSTEM_PACKAGES); do \
 	  command -v $${entry#*:} >/dev/null || missing="$$missing $${entry%%:*}"; done; \

@@ -21,3 +21,14 @@ def _sys_path_as_it_was():
     saved = list(sys.path)
     yield
     sys.path[:] = saved
+
+
+@pytest.fixture(autouse=True)
+def _no_user_model_settings(tmp_path_factory, monkeypatch):
+    """The user's own model settings never reach a test: no $SKETCH2COLOR_MODEL, an empty user
+    config file, and MLflow downloads cached in a test folder (a test sets its own to try them)."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.delenv("SKETCH2COLOR_MODEL", raising=False)
+    monkeypatch.setenv("SKETCH2COLOR_CONFIG", str(home / "config.toml"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))

@@ -83,3 +83,64 @@ def capture_window(root, out: Path, screen: str) -> Path:
     with atomic_path(out) as tmp:
         image.save(tmp, format="PNG")
     return out
+
+
+def xdotool_installed() -> bool:
+    return shutil.which("xdotool") is not None
+
+
+class Pointer:
+    """Real X input on a display through xdotool (XTEST): the window gets the events a mouse and a
+    keyboard would send, not Tk's own generated ones. After each gesture the Tk loop runs, so the
+    window has handled it when the call returns."""
+
+    def __init__(self, screen: str, root, settle_s: float = 0.15):
+        self.screen, self.root, self.settle_s = screen, root, settle_s
+
+    def run(self, *args: str) -> None:
+        subprocess.run(["xdotool", *args], env={**os.environ, "DISPLAY": self.screen}, check=True, timeout=30)
+        self.settle()
+
+    def settle(self, seconds: float | None = None) -> None:
+        import time
+
+        deadline = time.monotonic() + (self.settle_s if seconds is None else seconds)
+        while time.monotonic() < deadline:
+            self.root.update()
+            time.sleep(0.01)
+        self.root.update()
+
+    @staticmethod
+    def at(widget, x: float, y: float) -> tuple[str, str]:
+        """Screen coordinates of point (x, y) of ``widget``."""
+        return str(round(widget.winfo_rootx() + x)), str(round(widget.winfo_rooty() + y))
+
+    def move(self, widget, x: float, y: float) -> None:
+        self.run("mousemove", *self.at(widget, x, y))
+
+    def click(self, widget, x: float, y: float, button: int = 1, modifier: str | None = None) -> None:
+        args = ["mousemove", *self.at(widget, x, y)]
+        if modifier:
+            args += ["keydown", modifier]
+        args += ["click", str(button)]
+        if modifier:
+            args += ["keyup", modifier]
+        self.run(*args)
+
+    def drag(
+        self, widget, points: list[tuple[float, float]], button: int = 1, hold: str | None = None
+    ) -> None:
+        """Press at the first point, move through the others, release at the last (holding a key)."""
+        args = ["mousemove", *self.at(widget, *points[0])]
+        if hold:
+            args += ["keydown", hold]
+        args += ["mousedown", str(button)]
+        for point in points[1:]:
+            args += ["mousemove", *self.at(widget, *point)]
+        args += ["mouseup", str(button)]
+        if hold:
+            args += ["keyup", hold]
+        self.run(*args)
+
+    def key(self, *keys: str) -> None:
+        self.run("key", *keys)

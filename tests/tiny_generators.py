@@ -100,3 +100,21 @@ def hint_echo_generator(size: int = SIZE):
 def save_hint_echo(path: Path, size: int = SIZE) -> Path:
     hint_echo_generator(size).save(path)
     return path
+
+
+def hint_identity_generator(size: int = SIZE):
+    """A hint model that colours a sketch as the sketch itself and ignores the hints: the dabs then
+    show only where the picture's own fill puts them (a closed shape), never through the model."""
+    keras = _keras()
+    inputs = keras.Input((size, size, 7))
+    outputs = keras.layers.Conv2D(3, 1, use_bias=False, name="identity")(inputs)
+    model = keras.Model(inputs, outputs)
+    kernel = np.zeros((1, 1, 7, 3), np.float32)
+    kernel[0, 0, :3, :] = np.eye(3, dtype=np.float32)
+    model.get_layer("identity").set_weights([kernel])
+    return model
+
+
+def save_hint_identity(path: Path, size: int = SIZE) -> Path:
+    hint_identity_generator(size).save(path)
+    return path

@@ -40,6 +40,7 @@ def _colorize(args: argparse.Namespace) -> int:
         inference_mode=args.inference_mode,
         output_mode=args.output,
         hints=UserHints(args.hints, tuple(args.hint), args.hint_radius),
+        layers=args.layers,
     )
 
 
@@ -47,6 +48,47 @@ def _gui(args: argparse.Namespace) -> int:
     from sketch2color.gui import run_gui
 
     return run_gui(args.model)
+
+
+def _model(args: argparse.Namespace) -> int:
+    """``sketch2color model``: which model the tools would use and where it was named; or set the default."""
+    from sketch2color.model_choice import (
+        UserConfig,
+        find_model_source,
+        read_user_config,
+        user_config_file,
+        write_user_config,
+    )
+
+    config_file = user_config_file()
+    if args.set_default is not None or args.clear_default:
+        config = read_user_config(config_file)
+        model = None if args.clear_default else _absolute_spec(args.set_default)
+        write_user_config(config_file, UserConfig(model=model, tracking_uri=config.tracking_uri))
+        print(f"{config_file}: model = {model!r}" if model else f"{config_file}: no default model")
+        return 0
+    source, looked = find_model_source(args.model)
+    if source is None:
+        for line in looked:
+            print(line)
+        print(
+            f"the project folder {ProjectPaths.discover().root}: models/export/, else models/generator.keras"
+        )
+    else:
+        print(f"{source.spec}  (from {source.origin})")
+    return 0
+
+
+def _absolute_spec(spec: str) -> str:
+    """A path as an absolute one (the default is used from every folder); a model URI as it is."""
+    from sketch2color.model_choice.registered import is_model_uri
+
+    if is_model_uri(spec):
+        return spec
+    path = Path(spec).expanduser().resolve()
+    if not path.exists():
+        raise Sketch2ColorError(f"--set-default {spec}: no such file or folder ({path})")
+    return str(path)
 
 
 def _dab(text: str):
@@ -66,8 +108,10 @@ def _positive_int(text: str) -> int:
 
 
 MODEL_HELP = (
-    "a .keras file, a .tflite file or a SavedModel folder (default: the fastest format in "
-    "models/export/, else models/generator.keras)"
+    "a .keras or .tflite file, a SavedModel, export, MLflow model or project folder, or a registered "
+    "model URI such as models:/sketch2color-generator/latest (default: $SKETCH2COLOR_MODEL, else "
+    "the user default set with `sketch2color model --set-default`, else the project folder's "
+    "fastest export or models/generator.keras)"
 )
 
 
@@ -99,10 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         required=True,
         metavar="OUT",
-        help="OUT.png for one file; a folder for several files or a folder "
+        help="OUT.png (or .jpg, .webp, .bmp, .tif, .gif) for one file, or OUT.ora (OpenRaster: Krita, "
+        "GIMP, MyPaint) or OUT.psd for its layers; a folder for several files or a folder "
         "(relative names are kept, as .png)",
     )
-    colorize.add_argument("--model", type=Path, metavar="PATH", help=MODEL_HELP)
+    colorize.add_argument(
+        "--layers",
+        type=Path,
+        metavar="DIR",
+        help="also write the layers as PNGs with alpha into DIR (paper, flat colour, line art, dabs; "
+        "for several sketches one sub-folder each)",
+    )
+    colorize.add_argument("--model", metavar="PATH_OR_URI", help=MODEL_HELP)
     colorize.add_argument(
         "--batch-size",
         type=_positive_int,
@@ -147,8 +199,20 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.set_defaults(handler=_colorize)
 
     gui = commands.add_parser("gui", help="the desktop window: open a sketch, colour it, save it")
-    gui.add_argument("--model", type=Path, metavar="PATH", help=MODEL_HELP)
+    gui.add_argument("--model", metavar="PATH_OR_URI", help=MODEL_HELP)
     gui.set_defaults(handler=_gui)
+
+    model = commands.add_parser(
+        "model",
+        help="show which model colorize and gui use from this folder, or set the user default",
+        description="Without options: the model colorize and gui would use here, and where it was named. "
+        "--set-default names a model for every folder (in the user config file).",
+    )
+    model.add_argument("--model", metavar="PATH_OR_URI", help="as colorize's --model")
+    defaults = model.add_mutually_exclusive_group()
+    defaults.add_argument("--set-default", metavar="PATH_OR_URI", help="the model to use from any folder")
+    defaults.add_argument("--clear-default", action="store_true", help="forget the user default")
+    model.set_defaults(handler=_model)
     return parser
 
 

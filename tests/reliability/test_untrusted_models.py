@@ -9,8 +9,9 @@ appear, so the payloads are real and a missing marker means something.
 
 ``colorize`` runs as the real command (``python -m sketch2color.cli``) for
 the canonical case and in-process (``cli.main``) for the others; the GUI
-loads models in its worker through :func:`sketch2color.inference.selection.choose_backend`,
-which is called here directly (tests/test_gui.py drives the window itself
+loads models in its worker through :func:`sketch2color.model_choice.choose_model`, which
+opens a named file with :func:`sketch2color.inference.selection.choose_backend`,
+called here directly (tests/test_gui.py drives the window itself
 under Xvfb).
 """
 

@@ -8,7 +8,7 @@ and brings the colour back to the file's own size, line-faithful by default.
 
 Modules, one job each:
 
-* :mod:`.inputs` - which files to colour, where each result goes, reading a sketch;
+* :mod:`.inputs` - which files to colour and where each result goes;
 * :mod:`.batching` - a stream of files coloured in batches and written;
 * :mod:`.command` - ``run_colorize``, the command with its progress bar and summary line.
 """
@@ -16,7 +16,7 @@ Modules, one job each:
 from sketch2color.colorize.batching import DEFAULT_IO_WORKERS, Summary, colorize_jobs
 from sketch2color.colorize.command import DEFAULT_BATCH_SIZE, run_colorize
 from sketch2color.colorize.errors import ColorizeError
-from sketch2color.colorize.inputs import Failure, Job, plan_jobs, read_sketch
+from sketch2color.colorize.inputs import Failure, Job, plan_jobs
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -27,6 +27,5 @@ __all__ = [
     "Summary",
     "colorize_jobs",
     "plan_jobs",
-    "read_sketch",
     "run_colorize",
 ]

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sketch2color.colorize.inputs import Failure, Job, read_sketch
-from sketch2color.data.images import BadImage
+from sketch2color.colorize.inputs import Failure, Job
+from sketch2color.data.images import BadImage, read_sketch
+from sketch2color.errors import Sketch2ColorError
 from sketch2color.image_io import write_rgb
 from sketch2color.inference.backends import Backend
 from sketch2color.inference.colorizer import (
@@ -28,6 +29,7 @@ from sketch2color.inference.colorizer import (
     prepare,
 )
 from sketch2color.inference.errors import Report
+from sketch2color.layered import paint_stack, write_layer_folder, write_result
 
 # Decoding and PNG encoding release the GIL; a few threads keep the model fed.
 DEFAULT_IO_WORKERS = max(1, min(4, os.cpu_count() or 1))
@@ -51,12 +53,19 @@ def _prepare(job: Job, size: int, max_pixels: int) -> tuple[Job, Prepared] | Fai
 
 
 def _finish(job: Job, colored: Colored, output: OutputMode) -> Failure | None:
-    """Bring one coloured square to its file's size and write it (in an I/O thread)."""
-    picture = colored.picture(output)
+    """Bring one coloured square to its file's size and write it, flat or as layers (in an I/O thread)."""
     try:
-        write_rgb(picture, job.target)
+        if output == "raw":  # a flat picture only: the command refuses layers with it
+            write_rgb(colored.picture(output), job.target)
+            return None
+        layers = colored.layers()
+        write_result(job.target, layers)
+        if job.layers is not None:
+            write_layer_folder(paint_stack(layers), job.layers)
     except OSError as exc:
-        return Failure(job.source, f"cannot write {job.target}: {exc.strerror or exc}")
+        return Failure(job.source, f"cannot write {exc.filename or job.target}: {exc.strerror or exc}")
+    except Sketch2ColorError as exc:
+        return Failure(job.source, str(exc))
     return None
 
 

@@ -16,8 +16,10 @@ from sketch2color.colorize.errors import ColorizeError
 from sketch2color.colorize.inputs import plan_jobs
 from sketch2color.config import InferenceMode
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OutputMode
-from sketch2color.inference.selection import Settings, choose_backend
+from sketch2color.inference.selection import Settings
 from sketch2color.inference.user_hints import NO_HINTS, UserHints
+from sketch2color.layered import is_layered
+from sketch2color.model_choice import choose_model
 from sketch2color.paths import ProjectPaths
 
 DEFAULT_BATCH_SIZE = 8
@@ -27,11 +29,12 @@ def run_colorize(
     sources: Sequence[Path],
     output: Path,
     *,
-    model: Path | None = None,
+    model: str | Path | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     inference_mode: InferenceMode | None = None,
     output_mode: OutputMode = DEFAULT_OUTPUT,
     hints: UserHints = NO_HINTS,
+    layers: Path | None = None,
     paths: ProjectPaths | None = None,
 ) -> int:
     """The ``colorize`` command. Exit code: 0 when every sketch was coloured, 1 when any failed.
@@ -49,7 +52,12 @@ def run_colorize(
         tqdm.write(line, file=sys.stderr)  # prints above a running progress bar, not through it
 
     paths = paths or ProjectPaths.discover()
-    jobs, failures = plan_jobs(sources, output)
+    if output_mode == "raw" and (is_layered(output) or layers is not None):
+        raise ColorizeError(
+            "--output raw is the model's square stretched, one flat picture; layered files (.ora, .psd, "
+            "--layers) hold the line-faithful picture's layers"
+        )
+    jobs, failures = plan_jobs(sources, output, layers)
     if hints:
         if len(jobs) != 1 or len(sources) != 1 or sources[0].is_dir():
             raise ColorizeError("--hints and --hint colour one sketch file; give one SKETCH, not a folder")
@@ -59,7 +67,7 @@ def run_colorize(
     summary = Summary()
     if jobs:
         settings = Settings.from_project(paths, report)
-        backend = choose_backend(model, paths, inference_mode, report, settings.inference_mode)
+        backend = choose_model(model, paths, inference_mode, report, settings.inference_mode)
         if hints and not backend.takes_hints:
             raise ColorizeError(
                 f"--hints/--hint: {backend.path} was not trained with hints (train.hints.enabled); "

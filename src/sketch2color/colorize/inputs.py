@@ -1,4 +1,4 @@
-"""Which files to colour and where each result goes, and reading one sketch file.
+"""Which files to colour and where each result goes.
 
 Nothing is read or written while planning: a bad ``-o`` fails before any
 output exists, and a folder's files are listed, not loaded.
@@ -11,11 +11,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from sketch2color.colorize.errors import ColorizeError
-from sketch2color.data.images import IMAGE_SUFFIXES, BadImage, load_rgb
+from sketch2color.data.images import IMAGE_SUFFIXES
 from sketch2color.inference.user_hints import NO_HINTS, UserHints
+from sketch2color.layered import OUTPUT_SUFFIXES, OutputNameError, check_output_name
 
 
 @dataclass(frozen=True)
@@ -23,6 +22,7 @@ class Job:
     source: Path
     target: Path
     hints: UserHints = NO_HINTS
+    layers: Path | None = None  # a folder for the layers as PNGs (--layers), or None
 
 
 @dataclass(frozen=True)
@@ -49,29 +49,37 @@ def _walk_images(folder: Path, exclude: Path, failures: list[Failure]) -> Iterat
                 yield here / name
 
 
-def plan_jobs(sources: Sequence[Path], output: Path) -> tuple[list[Job], list[Failure]]:
-    """Pair every input sketch with its output file.
+def plan_jobs(
+    sources: Sequence[Path], output: Path, layers: Path | None = None
+) -> tuple[list[Job], list[Failure]]:
+    """Pair every input sketch with its output file (and its layers' folder, with ``--layers``).
 
-    One file with ``-o NAME.png`` writes exactly that file. Otherwise ``-o`` is
-    a folder: a folder argument's files keep their relative names (as .png),
-    under the folder's own name when several arguments are given; loose files
-    go to the top. Two inputs that would land on the same name (a.jpg, a.png)
-    both survive: the later one gets its old suffix in its name.
+    One file with ``-o NAME.png`` (or any picture or layered extension,
+    :data:`sketch2color.layered.OUTPUT_SUFFIXES`) writes exactly that file.
+    Otherwise ``-o`` is a folder: a folder argument's files keep their
+    relative names (as .png), under the folder's own name when several
+    arguments are given; loose files go to the top. Two inputs that would
+    land on the same name (a.jpg, a.png) both survive: the later one gets its
+    old suffix in its name. A name with an extension that cannot be written is
+    refused, naming it, and is never made a folder. ``--layers DIR`` takes
+    one sketch's layers, or for several a sub-folder per sketch named as its
+    output file.
     """
     failures: list[Failure] = []
-    single_file = (
-        len(sources) == 1
-        and not sources[0].is_dir()
-        and output.suffix.lower() in IMAGE_SUFFIXES
-        and not output.is_dir()
-    )
-    if single_file:
-        return [Job(sources[0], output)], failures
+    suffix = output.suffix.lower()
+    if suffix and suffix not in OUTPUT_SUFFIXES and not output.is_dir():
+        try:
+            check_output_name(output)
+        except OutputNameError as exc:
+            raise ColorizeError(f"-o {exc} (or, for a folder, a name without an extension)") from None
+    single_file = len(sources) == 1 and not sources[0].is_dir() and suffix in OUTPUT_SUFFIXES
+    if single_file and not output.is_dir():
+        return [Job(sources[0], output, layers=layers)], failures
     if output.exists() and not output.is_dir():
         raise ColorizeError(f"-o {output}: is a file; colouring several sketches or a folder needs -o FOLDER")
-    if output.suffix.lower() in IMAGE_SUFFIXES:
+    if suffix in OUTPUT_SUFFIXES and not output.is_dir():
         raise ColorizeError(
-            f"-o {output}: looks like an image file name, but several sketches or a folder were given; "
+            f"-o {output}: looks like a picture file name, but several sketches or a folder were given; "
             "pass -o FOLDER"
         )
     exclude = output.resolve()
@@ -83,16 +91,23 @@ def plan_jobs(sources: Sequence[Path], output: Path) -> tuple[list[Job], list[Fa
             before = len(jobs)
             for path in _walk_images(source, exclude, failures):
                 relative = prefix / path.relative_to(source)
-                jobs.append(Job(path, _free_name(output / relative.with_suffix(".png"), path, taken)))
+                target = _free_name(output / relative.with_suffix(".png"), path, taken)
+                jobs.append(Job(path, target, layers=_layers_folder(layers, output, target)))
             if len(jobs) == before:
                 failures.append(
                     Failure(source, f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in this folder")
                 )
         elif source.exists():
-            jobs.append(Job(source, _free_name(output / f"{source.stem}.png", source, taken)))
+            target = _free_name(output / f"{source.stem}.png", source, taken)
+            jobs.append(Job(source, target, layers=_layers_folder(layers, output, target)))
         else:
             failures.append(Failure(source, "no such file or folder"))
     return jobs, failures
+
+
+def _layers_folder(layers: Path | None, output: Path, target: Path) -> Path | None:
+    """Where one of several sketches puts its layers: ``DIR/<its output's relative name>/``."""
+    return None if layers is None else layers / target.relative_to(output).with_suffix("")
 
 
 def _free_name(target: Path, source: Path, taken: set[Path]) -> Path:
@@ -105,13 +120,3 @@ def _free_name(target: Path, source: Path, taken: set[Path]) -> Path:
         number += 1
     taken.add(candidate)
     return candidate
-
-
-def read_sketch(path: Path, max_pixels: int) -> np.ndarray:
-    """Decode a sketch file to RGB; every way it can be bad becomes a :class:`BadImage`."""
-    try:
-        if path.stat().st_size == 0:
-            raise BadImage("empty file (0 bytes)")
-    except OSError as exc:
-        raise BadImage(f"cannot read: {exc.strerror or exc}") from None
-    return load_rgb(path, max_pixels)

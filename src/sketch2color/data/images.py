@@ -70,6 +70,17 @@ def load_rgba(path: Path | BinaryIO, max_pixels: int) -> np.ndarray:
     return _decode(path, max_pixels, _to_rgba_array)
 
 
+def read_sketch(path: Path, max_pixels: int) -> np.ndarray:
+    """A user's sketch file in RGB, as ``colorize`` and the GUI read it: :func:`load_rgb`, with an
+    empty or unreadable file named as such instead of as an unknown format."""
+    try:
+        if path.stat().st_size == 0:
+            raise BadImage("empty file (0 bytes)")
+    except OSError as exc:
+        raise BadImage(f"cannot read: {exc.strerror or exc}") from None
+    return load_rgb(path, max_pixels)
+
+
 def _decode(path: Path | BinaryIO, max_pixels: int, convert) -> np.ndarray:
     try:
         with warnings.catch_warnings():

@@ -8,7 +8,9 @@ what colorize runs, and a picture is the same whichever tool made it.
 * :mod:`.backends` - loading a ``.keras`` (safe_mode), SavedModel or TFLite (LiteRT) generator;
 * :mod:`.selection` - which generator to use when none is named;
 * :mod:`.geometry` - fitting an image of any size into the model's square and back;
-* :mod:`.compose` - line-faithful output at the sketch's own resolution;
+* :mod:`.compose` - line-faithful output at the sketch's own resolution, and its layers;
+* :mod:`.hint_regions` - a dab fills the shape the lines close around it;
+* :mod:`.user_hints` - hints as users give them (a hint image, dabs), and painting a dab;
 * :mod:`.colorizer` - a sketch in, a picture of its size out.
 
 The inference mode (``evaluate.inference_mode``) means the same everywhere:

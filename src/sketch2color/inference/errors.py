@@ -14,5 +14,9 @@ class ModelLoadError(Sketch2ColorError):
     """A model file that is missing, unreadable or refused as unsafe."""
 
 
+class NoModelFound(ModelLoadError):
+    """No model where one was looked for (as opposed to one that is there and cannot be used)."""
+
+
 class InferenceError(Sketch2ColorError):
     """A request the loaded model cannot carry out (a bad mode for a format, a wrong output)."""

@@ -1,4 +1,4 @@
-"""Which generator colorize and the GUI use when the user names none.
+"""Which generator of a project (or of its export folder) colorize and the GUI use.
 
 The generator is the fastest exported format available among those that
 agreed with the Keras model (``fastest`` and ``usable`` in the export
@@ -18,7 +18,7 @@ from pathlib import Path
 from sketch2color.config import InferenceMode, SafetyConfig
 from sketch2color.errors import ConfigError
 from sketch2color.inference.backends import Backend, KerasBackend, model_format, open_model
-from sketch2color.inference.errors import InferenceError, ModelLoadError, Report
+from sketch2color.inference.errors import InferenceError, ModelLoadError, NoModelFound, Report
 from sketch2color.paths import ProjectPaths
 
 # A SavedModel folder under models/export/ may also carry TensorFlow's usual name.
@@ -53,6 +53,12 @@ class ExportInfo:
         return cls()
 
     @classmethod
+    def from_folder(cls, export: Path) -> ExportInfo:
+        """From an export folder's own manifest (copied without the project's metrics/)."""
+        payload = _read_json_object(export / ProjectPaths.EXPORT_MANIFEST)
+        return cls() if payload is None else cls.from_payload(payload)
+
+    @classmethod
     def from_payload(cls, payload: dict) -> ExportInfo:
         fastest = payload.get("fastest")
         if isinstance(fastest, dict):
@@ -84,17 +90,19 @@ def _read_json_object(path: Path) -> dict | None:
     return payload if isinstance(payload, dict) else None
 
 
-def exported_candidates(paths: ProjectPaths, info: ExportInfo, report: Report) -> Iterator[tuple[str, Path]]:
-    """(format, path) of each usable exported model present, fastest first, then the Keras model."""
-    export = paths.export
+def exported_candidates(
+    export: Path, generator: Path | None, info: ExportInfo, report: Report
+) -> Iterator[tuple[str, Path]]:
+    """(format, path) of each usable model in the ``export`` folder, fastest first, then ``generator``
+    (the Keras model, when there is one)."""
     order = list(FORMAT_PREFERENCE)
     if info.fastest in order:
         order.remove(info.fastest)
         order.insert(0, info.fastest)
     for name in order:
         if name == "keras":
-            if paths.generator.is_file():
-                yield name, paths.generator
+            if generator is not None and generator.is_file():
+                yield name, generator
             continue
         path = _exported_path(export, name, info)
         if path is None:
@@ -161,12 +169,12 @@ def choose_backend(
     report: Report,
     default_mode: InferenceMode = "eval",
 ) -> Backend:
-    """The model to use: ``model`` if given, else the fastest usable export, else the Keras model.
+    """The project's model to use: ``model`` if given, else the fastest usable export, else the Keras model.
 
     ``mode`` is what the user asked for (None: ``default_mode``, the project's
     ``evaluate.inference_mode``). An exported format is skipped (with a note)
     when that mode differs from the one it was exported with, or when it does
-    not load.
+    not load. (Models from outside the project: :mod:`sketch2color.model_choice`.)
     """
     info = ExportInfo.discover(paths)
     wanted = mode or default_mode
@@ -178,8 +186,29 @@ def choose_backend(
                 f"was fixed at export ({info.inference_mode}); use a .keras model to choose the mode"
             )
         return open_model(model, wanted, info.image_size)
+    candidates = exported_candidates(paths.export, paths.generator, info, report)
+    return first_usable(candidates, info, wanted, report, f"under {paths.models}")
+
+
+def choose_exported(
+    export: Path, mode: InferenceMode | None, report: Report, default_mode: InferenceMode = "eval"
+) -> Backend:
+    """The fastest usable model in an export folder copied anywhere (``models/export`` of a project)."""
+    info = ExportInfo.from_folder(export)
+    candidates = exported_candidates(export, export / ProjectPaths.GENERATOR, info, report)
+    return first_usable(candidates, info, mode or default_mode, report, f"in {export}")
+
+
+def first_usable(
+    candidates: Iterator[tuple[str, Path]],
+    info: ExportInfo,
+    wanted: InferenceMode,
+    report: Report,
+    where: str,
+) -> Backend:
+    """The first candidate that loads in the ``wanted`` mode; :class:`NoModelFound` when none does."""
     unusable: list[str] = []
-    for kind, path in exported_candidates(paths, info, report):
+    for kind, path in candidates:
         if kind != "keras" and wanted != info.inference_mode:
             report(
                 f"note: skipping {path}: exported with inference mode {info.inference_mode}, {wanted} asked"
@@ -192,8 +221,8 @@ def choose_backend(
                 raise
             report(f"warning: {exc}; trying the next format")
             unusable.append(str(path))
-    raise ModelLoadError(
-        f"no trained generator found under {paths.models} (looked for models/export/ and "
+    raise NoModelFound(
+        f"no trained generator found {where} (looked for models/export/ and "
         f"models/generator.keras{'; unusable: ' + ', '.join(unusable) if unusable else ''}); "
         "run `dvc repro` first or pass --model PATH"
     )

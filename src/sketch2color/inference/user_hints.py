@@ -1,15 +1,19 @@
-"""Hints as users give them: a hint image, dabs at points, and the file a GUI session keeps them in.
+"""Hints as users give them: a hint image, dabs at points, and the one way a dab is painted.
 
-A hint image is RGBA of any size: every pixel that is not fully transparent
-is a hint of its colour (it is scaled with its sketch, see
-:func:`sketch2color.inference.geometry.fit_hints_to_square`). On the command
-line a dab is ``x,y,#rrggbb`` in the sketch's own pixels; the GUI paints the
-same round dabs and keeps them beside the sketch as ``<sketch>.hints.png``.
+A hint image is RGBA of any size whose hint pixels
+(:func:`sketch2color.pixels.hint_mask`) say which colour goes there (it is
+scaled with its sketch, see :func:`sketch2color.inference.geometry.fit_hints_to_square`).
+On the command line a dab is ``x,y,#rrggbb`` in the sketch's own pixels.
+:func:`paint_stroke` is the one place a dab's shape is drawn: the command's
+dabs, the hint curve's simulated ones and the GUI's brush and eraser
+(:mod:`sketch2color.gui.hint_layer`) all go through it, so a dab is the same
+wherever it was made.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +22,7 @@ import numpy as np
 
 from sketch2color.inference.errors import InferenceError
 from sketch2color.inference.geometry import hints_at_size
-from sketch2color.pixels import hint_mask
 
-HINTS_SUFFIX = ".hints.png"
 _DAB = re.compile(r"^\s*(\d+)\s*,\s*(\d+)\s*,\s*#?([0-9a-fA-F]{6})\s*$")
 
 
@@ -50,18 +52,26 @@ def empty_hints(height: int, width: int) -> np.ndarray:
     return np.zeros((height, width, 4), np.uint8)
 
 
+def paint_stroke(
+    hints: np.ndarray, points: Sequence[tuple[int, int]], rgba: tuple[int, int, int, int], radius: int
+) -> np.ndarray:
+    """``hints`` (RGBA, changed in place and returned) with a round dab of ``rgba`` at each of
+    ``points`` (x, y), joined by strokes as wide: a brush dragged through them. Transparent
+    ``rgba`` erases. Points outside the image are clipped, as a brush at the canvas edge is."""
+    radius = max(0, int(radius))
+    for start, end in zip(points, points[1:], strict=False):
+        cv2.line(hints, start, end, rgba, thickness=2 * radius + 1, lineType=cv2.LINE_8)
+    for point in points:
+        cv2.circle(hints, point, radius, rgba, thickness=-1, lineType=cv2.LINE_8)
+    return hints
+
+
 def paint_dab(hints: np.ndarray, dab: Dab, radius: int) -> np.ndarray:
     """``hints`` (RGBA, changed in place and returned) with a round opaque dab at ``dab``."""
     height, width = hints.shape[:2]
     if not (0 <= dab.x < width and 0 <= dab.y < height):
         raise InferenceError(f"hint at {dab.x},{dab.y} is outside the {width}x{height} sketch")
-    cv2.circle(hints, (dab.x, dab.y), max(0, radius), (*dab.color, 255), thickness=-1, lineType=cv2.LINE_8)
-    return hints
-
-
-def hints_file(sketch: Path) -> Path:
-    """Where a sketch's hints are kept: ``drawing.png`` -> ``drawing.hints.png`` beside it."""
-    return sketch.with_name(sketch.stem + HINTS_SUFFIX)
+    return paint_stroke(hints, [(dab.x, dab.y)], (*dab.color, 255), radius)
 
 
 @dataclass(frozen=True)
@@ -93,86 +103,3 @@ class UserHints:
 
 
 NO_HINTS = UserHints()
-
-
-class HintLayer:
-    """The hints painted over one sketch in the GUI: strokes of dabs, undoable, kept in a file.
-
-    A stroke is what one press, drag and release paints: dabs of one colour
-    and radius joined by lines. The layer is rendered from the strokes (and
-    the hints loaded from the sketch's hint file, beneath them), so undo is
-    dropping the last stroke, not keeping a copy of the image per step.
-    """
-
-    def __init__(self, height: int, width: int, base: np.ndarray | None = None) -> None:
-        self.height, self.width = height, width
-        self.base = empty_hints(height, width) if base is None else base
-        self.strokes: list[tuple[tuple[int, int, int], int, list[tuple[int, int]]]] = []
-
-    @classmethod
-    def for_sketch(cls, sketch_path: Path, height: int, width: int, max_pixels: int) -> HintLayer:
-        """The layer saved beside the sketch, or an empty one; an unusable hint file is ignored."""
-        from sketch2color.data.images import BadImage, load_rgba
-
-        path = hints_file(sketch_path)
-        if path.is_file():
-            try:
-                loaded = load_rgba(path, max_pixels)
-            except BadImage:
-                return cls(height, width)
-            return cls(height, width, hints_at_size(loaded, height, width))
-        return cls(height, width)
-
-    def begin(self, x: int, y: int, color: tuple[int, int, int], radius: int) -> None:
-        self.strokes.append((color, radius, [(x, y)]))
-
-    def extend(self, x: int, y: int) -> None:
-        if self.strokes:
-            self.strokes[-1][2].append((x, y))
-
-    def undo(self) -> bool:
-        if self.strokes:
-            self.strokes.pop()
-            return True
-        if self.base.any():
-            self.base = empty_hints(self.height, self.width)  # the loaded hints are one step
-            return True
-        return False
-
-    def clear(self) -> None:
-        self.strokes.clear()
-        self.base = empty_hints(self.height, self.width)
-
-    @property
-    def empty(self) -> bool:
-        return not self.strokes and not self.base[..., 3].any()
-
-    def render(self) -> np.ndarray:
-        hints = self.base.copy()
-        for color, radius, points in self.strokes:
-            rgba = (*color, 255)
-            for start, end in zip(points, points[1:], strict=False):
-                cv2.line(hints, start, end, rgba, thickness=2 * radius + 1)
-            for point in points:
-                cv2.circle(hints, point, radius, rgba, thickness=-1)
-        return hints
-
-    def save(self, sketch_path: Path) -> Path | None:
-        """Write the layer beside the sketch (remove the file when there are no hints left)."""
-        from sketch2color.atomic import write_bytes
-        from sketch2color.image_io import encode_rgba
-
-        path = hints_file(sketch_path)
-        if self.empty:
-            path.unlink(missing_ok=True)
-            return None
-        write_bytes(path, encode_rgba(self.render()))
-        return path
-
-
-def over_sketch(sketch: np.ndarray, hints: np.ndarray) -> np.ndarray:
-    """The sketch with its hint dabs painted over it, as the GUI shows them."""
-    shown = sketch.copy()
-    marked = hint_mask(hints)
-    shown[marked] = hints[..., :3][marked]
-    return shown
