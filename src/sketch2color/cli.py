@@ -16,6 +16,7 @@ from sketch2color.errors import Sketch2ColorError
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
 from sketch2color.inference.user_hints import UserHints
 from sketch2color.paths import ProjectPaths
+from sketch2color.serving_guard import DEFAULT_MAX_BODY_BYTES
 
 
 def _check_params(args: argparse.Namespace) -> int:
@@ -89,6 +90,20 @@ def _absolute_spec(spec: str) -> str:
     if not path.exists():
         raise Sketch2ColorError(f"--set-default {spec}: no such file or folder ({path})")
     return str(path)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from sketch2color.serving_guard import serve
+
+    return serve(
+        args.model_uri,
+        args.host,
+        args.port,
+        args.workers,
+        args.timeout,
+        args.max_body_bytes,
+        args.env_manager,
+    )
 
 
 def _dab(text: str):
@@ -213,6 +228,38 @@ def build_parser() -> argparse.ArgumentParser:
     defaults.add_argument("--set-default", metavar="PATH_OR_URI", help="the model to use from any folder")
     defaults.add_argument("--clear-default", action="store_true", help="forget the user default")
     model.set_defaults(handler=_model)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve a registered colorizer: mlflow models serve behind a guard that bounds the body",
+        description="Start `mlflow models serve` for the model on a private loopback port and a guard in "
+        "front of it on --host/--port, which refuses bodies over --max-body-bytes and JSON MLflow cannot "
+        "parse with short answers, and keeps every error answer short. There is no authentication: "
+        "put TLS and authentication in front of it (README: Serving).",
+    )
+    serve.add_argument("-m", "--model-uri", required=True, help="e.g. models:/sketch2color-generator/latest")
+    serve.add_argument("--host", default="127.0.0.1", help="where the guard listens (default: 127.0.0.1)")
+    serve.add_argument("-p", "--port", type=_positive_int, default=5000, help="its port (default: 5000)")
+    serve.add_argument(
+        "-w", "--workers", type=_positive_int, default=1, help="mlflow's server workers (default: 1)"
+    )
+    serve.add_argument(
+        "-t",
+        "--timeout",
+        type=_positive_int,
+        default=60,
+        help="seconds a request may take, sending its body included (default: 60)",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=_positive_int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        help=f"the largest request body (default: {DEFAULT_MAX_BODY_BYTES:,})",
+    )
+    serve.add_argument(
+        "--env-manager", default="local", help="passed to mlflow models serve (default: local)"
+    )
+    serve.set_defaults(handler=_serve)
     return parser
 
 

@@ -8,51 +8,208 @@ imports as its code, and colours through the inference layer, exactly as
 ``colorize``:
 
 * input: a DataFrame (or the ``inputs`` of a JSON request) with an ``image``
-  column of base64 PNG or JPEG sketches of any size, and for a model trained
-  with hints an optional ``hints`` column: base64 RGBA PNGs of any size whose
-  non-transparent pixels are colour hints (scaled with their sketch);
-* params: ``output`` is ``line_faithful`` (the default) or ``raw``;
+  column of base64 pictures (PNG, JPEG, WebP, BMP, TIFF, GIF) of any size, and
+  for a model trained with hints an optional ``hints`` column: base64 RGBA
+  PNGs of any size whose non-transparent pixels are colour hints (scaled
+  with their sketch);
+* params (:data:`REQUEST_PARAMS`): ``output`` is ``line_faithful`` (the
+  default) or ``raw``;
 * output: a DataFrame whose ``image`` column holds each coloured picture, at
   its sketch's size, as base64 PNG.
 
+Requests come from strangers, so each one is bounded (:class:`ServingLimits`,
+the served model's settings) before any picture is decoded, stops when the
+scoring server's timeout has passed, and is refused with a short reason that
+names the row, the column and the bound; the request itself is never echoed.
 Serve it with ``mlflow models serve -m models:/sketch2color-generator/latest
---env-manager local``; a sketch that cannot be decoded is a 400 answer that
-names its row.
+--env-manager local``; ``sketch2color serve`` (:mod:`sketch2color.serving_guard`)
+puts a guard in front of that server which bounds the body and keeps
+MLflow's own refusals (of JSON it cannot parse, say) short as well.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ctypes
+import ctypes.util
+import dataclasses
 import io
 import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import DEADLINE_EXCEEDED, INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 
-from sketch2color.config import InferenceMode, SafetyConfig
+from sketch2color.config import InferenceMode
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
 
 IMAGE_COLUMN = "image"
 HINTS_COLUMN = "hints"
+COLUMNS = (IMAGE_COLUMN, HINTS_COLUMN)
 GENERATOR_ARTIFACT = "generator"
 SETTINGS_ARTIFACT = "settings"
 """A small JSON artifact (the inference mode); MLflow would log a model_config as run params too."""
 OUTPUT_PARAM = "output"
-MAX_IMAGE_PIXELS = SafetyConfig().max_image_pixels
-"""Served sketches are untrusted: the pipeline's own default decompression-bomb limit applies."""
+MAX_REASON_CHARS = 240
+"""A refusal's reason is cut here: the answer stays a few hundred bytes whatever a decoder says."""
+
+
+# ---------------------------------------------------------------- settings and params
+
+
+@dataclass(frozen=True)
+class ServingLimits:
+    """The bounds on one request: the served model's settings, with safe defaults.
+
+    They travel as MLflow's ``model_config`` of the registered model (its
+    MLmodel file lists them), and a deployment overrides any of them when it
+    starts the server, without a new model version:
+    ``MLFLOW_PYFUNC_INFERENCE_CONFIG='{"max_rows": 4}' mlflow models serve ...``
+    (MLflow's own variable, read when the model loads; a key the model does
+    not list is ignored with a warning).
+    """
+
+    max_rows: int = 16
+    """Rows (pictures) per request."""
+    max_pixels: int = 16_777_216
+    """Decoded pixels per request, sketches and hint images together, counted from every header
+    before any is decoded: one 4096x4096 sketch, or a 4000x3000 one with room to spare."""
+    parallel_requests: int = 1
+    """Requests coloured at once in one server worker; the others wait their turn, undecoded. TensorFlow
+    and OpenCV already use every core for one request, so more only multiplies the memory."""
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | None) -> ServingLimits:
+        """The limits in ``config`` (MLflow's model_config), the defaults for those it lacks."""
+        config = dict(config or {})
+        values = {}
+        for field in dataclasses.fields(cls):
+            value = config.pop(field.name, field.default)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f"model_config {field.name} must be a whole number of at least 1, got {value!r}"
+                )
+            values[field.name] = value
+        if config:
+            raise ValueError(f"unknown model_config key(s): {', '.join(sorted(config))}")
+        return cls(**values)
+
+    def as_config(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class RequestParam:
+    """One of a request's ``params``: its MLflow type (for the signature), its default, and its check,
+    which returns what is wrong with a value (None when it is fine)."""
+
+    name: str
+    mlflow_type: str
+    default: Any
+    problem: Callable[[Any], str | None]
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
+    return lambda value: None if value in choices else f"expected one of {', '.join(choices)}"
+
+
+REQUEST_PARAMS: tuple[RequestParam, ...] = (
+    RequestParam(OUTPUT_PARAM, "string", DEFAULT_OUTPUT, _one_of(OUTPUT_MODES)),
+)
+"""Every param a request may set; the signature and :func:`request_params` both read this table."""
+
+
+def request_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Every param's value for one request (its default where the request sets none), each checked."""
+    params = params or {}
+    values = {}
+    for param in REQUEST_PARAMS:
+        value = params.get(param.name)
+        value = param.default if value is None else value
+        if problem := param.problem(value):
+            raise ServingError(f"params.{param.name}: {problem}")
+        values[param.name] = value
+    return values
+
+
+# ---------------------------------------------------------------- refusals
 
 
 class ServingError(MlflowException):
-    """A request the model cannot colour; MLflow answers it with a 400 and this message."""
+    """A request the model refuses: MLflow answers with the error code's status and this short message.
 
-    def __init__(self, message: str) -> None:
-        from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+    MLflow's scoring server rewrites the ``message`` of an MlflowException that
+    ``predict`` raises into "Failed to predict data '<the whole request>' ...":
+    a 60 KB sketch made a 125 KB error, a 200 MB body a 200 MB one. So the
+    message is set once, by MlflowException's own constructor, and later
+    assignments leave it as it is: the answer carries the reason alone.
+    """
 
-        super().__init__(message, error_code=INVALID_PARAMETER_VALUE)
+    def __init__(self, reason: str, error_code: int = INVALID_PARAMETER_VALUE) -> None:
+        if len(reason) > MAX_REASON_CHARS:
+            reason = reason[: MAX_REASON_CHARS - 3] + "..."
+        super().__init__(reason, error_code=error_code)
+
+    @property
+    def message(self) -> str:
+        return self._reason
+
+    @message.setter
+    def message(self, value: str) -> None:
+        if not hasattr(self, "_reason"):
+            self._reason = value
+
+
+def refuse(row: int, column: str, reason: str) -> ServingError:
+    return ServingError(f"row {row}, column '{column}': {reason}")
+
+
+class Deadline:
+    """When the scoring server stops waiting for this request; past it, the request's work stops too.
+
+    MLflow's scoring server answers 504 after ``MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT``
+    seconds (``mlflow models serve -t``) but cannot stop ``predict``, which runs
+    in a thread: without these checks the work went on for minutes after the
+    answer. Each row's decoding and picture is one step, so work stops within
+    one step (about a second at the pixel bound) of the timeout. The clock
+    starts when ``predict`` is called, after the body was read and parsed.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.ends - time.monotonic())
+
+    def check(self) -> None:
+        if time.monotonic() > self.ends:
+            raise self.expired()
+
+    def expired(self) -> ServingError:
+        return ServingError(
+            f"stopped after the server's timeout of {self.seconds:g} s "
+            "(MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT); send fewer or smaller pictures",
+            DEADLINE_EXCEEDED,
+        )
+
+
+def server_timeout_s() -> float:
+    """The scoring server's own timeout: ``mlflow models serve`` puts it in every worker's environment."""
+    from mlflow.environment_variables import MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT
+
+    return float(MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT.get())
+
+
+# ---------------------------------------------------------------- pictures in and out
 
 
 def encode_png(image: np.ndarray) -> str:
@@ -61,19 +218,11 @@ def encode_png(image: np.ndarray) -> str:
     return base64.b64encode(encode_rgb(image, ".png")).decode("ascii")
 
 
-def decode_image(text: str, row: int, column: str = IMAGE_COLUMN) -> np.ndarray:
-    """A base64 PNG or JPEG into RGB (the hints column: RGBA), through the decoder for untrusted files."""
-    from sketch2color.data.images import BadImage, load_rgb, load_rgba
-
+def base64_bytes(text: str, row: int, column: str) -> bytes:
     try:
-        data = base64.b64decode(text, validate=True)
+        return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError, TypeError):
-        raise ServingError(f"row {row}: '{column}' is not base64 text") from None
-    decode = load_rgba if column == HINTS_COLUMN else load_rgb
-    try:
-        return decode(io.BytesIO(data), MAX_IMAGE_PIXELS)
-    except BadImage as exc:
-        raise ServingError(f"row {row}: '{column}' is not a usable image: {exc}") from None
+        raise refuse(row, column, "not base64 text") from None
 
 
 def request_column(model_input: Any, column: str) -> list[str | None]:
@@ -91,11 +240,107 @@ def request_column(model_input: Any, column: str) -> list[str | None]:
         rows = len(np.atleast_1d(model_input))
     if values is None:
         return [None] * rows
-    return [None if _missing(value) else str(value) for value in values]
+    return [None if _missing(value) else value for value in values]
 
 
 def _missing(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, float) and np.isnan(value))
+    # MLflow's parser turns a JSON null in the ``inputs`` form into the text "None" (a column of
+    # strings); as base64 it would be three bytes, never a picture, so it means "no picture" too.
+    return (
+        value is None
+        or (isinstance(value, str) and value in ("", "None"))
+        or (isinstance(value, float) and np.isnan(value))
+    )
+
+
+@dataclass
+class Row:
+    """One row's pictures as bytes, and their sizes from the headers (hints: None when it has none)."""
+
+    image: bytes
+    hints: bytes | None
+    pixels: int = 0
+
+
+def read_rows(model_input: Any, limits: ServingLimits, takes_hints: bool) -> list[Row]:
+    """The request's pictures as bytes, every bound checked from the headers before any pixel is decoded."""
+    from sketch2color.data.images import BadImage, picture_size
+
+    columns = {column: request_column(model_input, column) for column in COLUMNS}
+    count = len(columns[IMAGE_COLUMN])
+    if count > limits.max_rows:
+        raise ServingError(
+            f"row {limits.max_rows}: the request has {count} rows, "
+            f"over the limit of max_rows={limits.max_rows}"
+        )
+    if not takes_hints and any(text is not None for text in columns[HINTS_COLUMN]):
+        row = next(row for row, text in enumerate(columns[HINTS_COLUMN]) if text is not None)
+        raise refuse(row, HINTS_COLUMN, "this model was not trained with hints; send no hints column")
+    rows, total = [], 0
+    for row in range(count):
+        texts = {column: columns[column][row] for column in COLUMNS}
+        if texts[IMAGE_COLUMN] is None:
+            raise refuse(row, IMAGE_COLUMN, "no image (null or empty): every row needs a base64 sketch")
+        data = {}
+        for column, text in texts.items():
+            if text is None:
+                data[column] = None
+                continue
+            if not isinstance(text, str):
+                raise refuse(row, column, f"expected base64 text, got {type(text).__name__}")
+            data[column] = base64_bytes(text, row, column)
+            try:
+                width, height = picture_size(io.BytesIO(data[column]), limits.max_pixels, "max_pixels")
+            except BadImage as exc:
+                raise refuse(row, column, str(exc)) from None
+            total += width * height
+            if total > limits.max_pixels:
+                raise refuse(
+                    row,
+                    column,
+                    f"its {width}x{height} pixels bring the request to {total:,} pixels, "
+                    f"over the limit of max_pixels={limits.max_pixels:,}",
+                )
+        rows.append(Row(data[IMAGE_COLUMN], data[HINTS_COLUMN], total))
+    return rows
+
+
+def decode(data: bytes, row: int, column: str, limits: ServingLimits) -> np.ndarray:
+    """A sketch into RGB (a hint image: RGBA), through the one decoder for untrusted files."""
+    from sketch2color.data.images import BadImage, load_rgb, load_rgba
+
+    load = load_rgba if column == HINTS_COLUMN else load_rgb
+    try:
+        return load(io.BytesIO(data), limits.max_pixels, "max_pixels")
+    except BadImage as exc:
+        raise refuse(row, column, str(exc)) from None
+
+
+def release_freed_memory() -> None:
+    """Hand the memory a request freed back to the system (glibc keeps it otherwise).
+
+    A big request's arrays are freed when it ends, but glibc's allocator keeps
+    the freed pages of its arenas for the next allocation, so a worker's
+    resident memory would stay at its largest request's peak. ``malloc_trim``
+    returns them; elsewhere than glibc this does nothing.
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc():
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _glibc()
+
+
+# ---------------------------------------------------------------- the model
 
 
 class SketchColorizer(PythonModel):
@@ -107,40 +352,50 @@ class SketchColorizer(PythonModel):
         settings = json.loads(Path(context.artifacts[SETTINGS_ARTIFACT]).read_text(encoding="utf-8"))
         mode: InferenceMode = settings.get("inference_mode", "eval")
         self.backend = KerasBackend(Path(context.artifacts[GENERATOR_ARTIFACT]), mode)
+        self.limits = ServingLimits.from_config(getattr(context, "model_config", None))
+        self.turns = threading.BoundedSemaphore(self.limits.parallel_requests)
 
     def predict(self, context, model_input, params: dict[str, Any] | None = None):
         import pandas as pd
 
-        from sketch2color.inference.colorizer import color_sketches
+        deadline = Deadline(server_timeout_s())
+        values = request_params(params)
+        rows = read_rows(model_input, self.limits, self.backend.takes_hints)
+        if not self.turns.acquire(timeout=deadline.remaining()):
+            raise deadline.expired()
+        try:
+            pictures = self._color(rows, values, deadline)
+        finally:
+            self.turns.release()
+            release_freed_memory()
+        return pd.DataFrame({IMAGE_COLUMN: pictures})
 
-        output = (params or {}).get(OUTPUT_PARAM) or DEFAULT_OUTPUT
-        if output not in OUTPUT_MODES:
-            raise ServingError(
-                f"params.{OUTPUT_PARAM} is {output!r}; expected one of {', '.join(OUTPUT_MODES)}"
-            )
-        images = request_column(model_input, IMAGE_COLUMN)
-        texts = [text for text in images if text is not None]
-        if len(texts) < len(images):
-            row = images.index(None)
-            raise ServingError(f"row {row}: no '{IMAGE_COLUMN}' (every row needs a base64 sketch)")
-        sketches = [decode_image(text, row) for row, text in enumerate(texts)]
-        hints = [
-            None if text is None else decode_image(text, row, HINTS_COLUMN)
-            for row, text in enumerate(request_column(model_input, HINTS_COLUMN))
-        ]
-        if any(h is not None for h in hints) and not self.backend.takes_hints:
-            raise ServingError(f"this model was not trained with hints; send no '{HINTS_COLUMN}' column")
-        colored = color_sketches(self.backend, sketches, hints) if sketches else []
-        return pd.DataFrame({IMAGE_COLUMN: [encode_png(answer.picture(output)) for answer in colored]})
+    def _color(self, rows: list[Row], values: dict[str, Any], deadline: Deadline) -> list[str]:
+        from sketch2color.inference.colorizer import color_prepared, prepare
+
+        prepared = []
+        for index, row in enumerate(rows):
+            deadline.check()
+            sketch = decode(row.image, index, IMAGE_COLUMN, self.limits)
+            hints = None if row.hints is None else decode(row.hints, index, HINTS_COLUMN, self.limits)
+            prepared.append(prepare(sketch, self.backend.input_size, hints))
+        colored = color_prepared(self.backend, prepared) if prepared else []
+        del prepared
+        pictures = []
+        for index in range(len(colored)):
+            deadline.check()
+            pictures.append(encode_png(colored[index].picture(values[OUTPUT_PARAM])))
+            colored[index] = None  # its full-size sketch and hints are not needed any more
+        return pictures
 
 
 def signature():
-    """Strings in and out (base64 pictures), and the output mode as a param."""
+    """Strings in and out (base64 pictures), and :data:`REQUEST_PARAMS` as params."""
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
     return ModelSignature(
         inputs=Schema([ColSpec("string", IMAGE_COLUMN), ColSpec("string", HINTS_COLUMN, required=False)]),
         outputs=Schema([ColSpec("string", IMAGE_COLUMN)]),
-        params=ParamSchema([ParamSpec(OUTPUT_PARAM, "string", DEFAULT_OUTPUT)]),
+        params=ParamSchema([ParamSpec(p.name, p.mlflow_type, p.default) for p in REQUEST_PARAMS]),
     )

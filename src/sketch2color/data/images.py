@@ -38,6 +38,8 @@ Each is decoded by Pillow itself (libpng, libjpeg, libwebp, libtiff or pure
 Python), never by an external program; everything else is refused by name."""
 IMAGE_SUFFIXES = frozenset(suffix for suffixes in PICTURE_FORMATS.values() for suffix in suffixes)
 MIN_HALF_SIDE = 8
+PIXEL_LIMIT = "fetch.safety.max_image_pixels"
+"""The setting a refused pixel count names, unless the caller has its own (the served model does)."""
 
 # Truncated files must fail loudly, not decode into half-grey images.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -51,23 +53,23 @@ def is_image_name(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
-def load_rgb(path: Path | BinaryIO, max_pixels: int) -> np.ndarray:
+def load_rgb(path: Path | BinaryIO, max_pixels: int, limit_name: str = PIXEL_LIMIT) -> np.ndarray:
     """Decode any supported file (a path, or bytes in a file object) into an HxWx3 uint8 RGB array.
 
     The pixel count is checked from the header before any pixel is decoded,
     so a tiny file that claims a huge canvas costs nothing. Transparency is
     composited onto white because sketches are dark lines on white paper.
     """
-    return _decode(path, max_pixels, _to_rgb_array)
+    return _decode(path, max_pixels, limit_name, _to_rgb_array)
 
 
-def load_rgba(path: Path | BinaryIO, max_pixels: int) -> np.ndarray:
+def load_rgba(path: Path | BinaryIO, max_pixels: int, limit_name: str = PIXEL_LIMIT) -> np.ndarray:
     """Decode an image with an alpha channel into HxWx4 uint8 RGBA (a hint image: alpha marks the dabs).
 
     Checked and guarded as :func:`load_rgb`; an image without transparency is
     a :class:`BadImage`, since nothing in it says which pixels are hints.
     """
-    return _decode(path, max_pixels, _to_rgba_array)
+    return _decode(path, max_pixels, limit_name, _to_rgba_array)
 
 
 def read_sketch(path: Path, max_pixels: int) -> np.ndarray:
@@ -81,7 +83,16 @@ def read_sketch(path: Path, max_pixels: int) -> np.ndarray:
     return load_rgb(path, max_pixels)
 
 
-def _decode(path: Path | BinaryIO, max_pixels: int, convert) -> np.ndarray:
+def picture_size(path: Path | BinaryIO, max_pixels: int, limit_name: str = PIXEL_LIMIT) -> tuple[int, int]:
+    """(width, height) from the header alone, refused as :func:`load_rgb` would refuse the file.
+
+    No pixel is decoded, so a caller can add up what several pictures will
+    cost before it decodes any of them (the served model does, per request).
+    """
+    return _decode(path, max_pixels, limit_name, lambda image: image.size, load=False)
+
+
+def _decode(path: Path | BinaryIO, max_pixels: int, limit_name: str, convert, load: bool = True):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -90,9 +101,10 @@ def _decode(path: Path | BinaryIO, max_pixels: int, convert) -> np.ndarray:
                 if width * height > max_pixels:
                     raise BadImage(
                         f"image of {width}x{height} pixels exceeds the limit of {max_pixels} "
-                        "(fetch.safety.max_image_pixels): possible decompression bomb"
+                        f"({limit_name}): possible decompression bomb"
                     )
-                image.load()
+                if load:
+                    image.load()
                 return convert(image)
     except BadImage:
         raise
@@ -100,8 +112,7 @@ def _decode(path: Path | BinaryIO, max_pixels: int, convert) -> np.ndarray:
         # Pillow's own limit fired while reading the header, before ours could: say which
         # knob governs the project's limit, so a user with genuinely huge art knows where to look.
         raise BadImage(
-            f"decompression bomb refused (fetch.safety.max_image_pixels={max_pixels}, "
-            f"and Pillow's own limit): {exc}"
+            f"decompression bomb refused ({limit_name}={max_pixels}, and Pillow's own limit): {exc}"
         ) from None
     except Image.UnidentifiedImageError:
         raise BadImage(_refusal(path)) from None

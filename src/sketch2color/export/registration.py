@@ -25,7 +25,7 @@ import warnings
 from pathlib import Path
 
 from sketch2color.config import InferenceMode
-from sketch2color.serving import GENERATOR_ARTIFACT, SETTINGS_ARTIFACT, signature
+from sketch2color.serving import GENERATOR_ARTIFACT, SETTINGS_ARTIFACT, ServingLimits, signature
 from sketch2color.tracking.registry import generator_pip_requirements
 from sketch2color.tracking.store import retry_when_locked, store_lock
 
@@ -85,6 +85,9 @@ def log_colorizer(run_id: str | None, generator_file: Path, mode: InferenceMode)
             artifacts={GENERATOR_ARTIFACT: str(generator_file), SETTINGS_ARTIFACT: str(settings)},
             code_paths=[str(code / PACKAGE)],
             signature=signature(),
+            # The request bounds, as MLflow's model_config: listed in the MLmodel file, and a
+            # deployment overrides them when it serves (MLflow also logs them as run params).
+            model_config=ServingLimits().as_config(),
             pip_requirements=generator_pip_requirements() + colorizer_pip_requirements(),
         )
 
