@@ -10,6 +10,10 @@
 * :mod:`.input_pipeline` - the training's own tf.data input, alone;
 * :mod:`.serving` - generator latency and throughput for Keras, SavedModel
   and TFLite;
+* :mod:`.served_load` - the registered model behind a real ``mlflow models
+  serve`` (and ``sketch2color serve``) under 1, 4 and 8 concurrent clients:
+  requests/s, latency, the server's memory, and its memory after the largest
+  request the bounds allow;
 * :mod:`.data_stages` - synthetic generation, split and augment in pairs/s;
 * :mod:`.stages` - wall time and peak memory of each stage on a small project;
 * :mod:`.colorize_memory` - peak memory of ``sketch2color colorize`` over a

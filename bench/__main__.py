@@ -24,7 +24,16 @@ from bench.machine import load_average, machine_info
 from sketch2color.paths import ProjectPaths
 
 DEFAULT_OUTPUT = Path("metrics") / ProjectPaths.BENCH_METRICS
-SECTIONS = ("train", "input_pipeline", "serving", "data_stages", "stages", "colorize", "repro")
+SECTIONS = (
+    "train",
+    "input_pipeline",
+    "serving",
+    "serving_load",
+    "data_stages",
+    "stages",
+    "colorize",
+    "repro",
+)
 DEFAULT_SECTIONS = SECTIONS[:-1]  # repro takes as long as the whole default pipeline: opt-in
 
 
@@ -35,6 +44,7 @@ def _progress(line: str) -> None:
 # section -> (module, function); each function takes (quick, report=...) and returns a dict.
 RUNNERS = {
     "serving": ("serving", "serving_section"),
+    "serving_load": ("served_load", "served_load_section"),
     "data_stages": ("data_stages", "data_stages_section"),
     "stages": ("stages", "stages_section"),
     "colorize": ("colorize_memory", "colorize_section"),

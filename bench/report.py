@@ -108,6 +108,37 @@ def _serving_rows(section: dict) -> list[Row]:
     ]
 
 
+def _served_load_rows(section: dict) -> list[Row]:
+    rows = []
+    for run in section["runs"]:
+        rows.append(
+            (
+                f"served: {run['server']}",
+                f"{_f(run['idle_rss_mib'], 0)} MiB idle",
+                f"first answer after {_f(run['startup_s'], 1)} s",
+            )
+        )
+        for case in run["cases"]:
+            rows.append(
+                (
+                    f"served {case['size']}, {case['clients']} client(s)",
+                    f"{_f(case['req_per_s'], 2)} req/s",
+                    f"p50 {_f(case['p50_s'], 2)} s, p95 {_f(case['p95_s'], 2)} s, "
+                    f"peak {_f(case['peak_rss_mib'], 0)} MiB, after {_f(case['rss_after_mib'], 0)} MiB",
+                )
+            )
+        for key, when in (("largest_request", "first"), ("largest_request_after_load", "after the load")):
+            if largest := run.get(key):
+                rows.append(
+                    (
+                        f"served largest request ({largest['rows']} x {largest['side']} px), {when}",
+                        f"{_f(largest['above_idle_after_mib'], 0)} MiB over idle after",
+                        f"{_f(largest['p50_s'], 2)} s, peak {_f(largest['peak_rss_mib'], 0)} MiB",
+                    )
+                )
+    return rows
+
+
 def _data_rows(section: dict) -> list[Row]:
     generation, split = section["generation"], section["split"]
     rows = [
@@ -175,6 +206,7 @@ FORMATTERS = {
     "train": _train_rows,
     "input_pipeline": _input_rows,
     "serving": _serving_rows,
+    "serving_load": _served_load_rows,
     "data_stages": _data_rows,
     "stages": _stages_rows,
     "colorize": _colorize_rows,

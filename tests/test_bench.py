@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SECTIONS = ("train", "input_pipeline", "serving", "data_stages", "stages", "colorize")
+DEFAULT_SECTIONS = ("train", "input_pipeline", "serving", "serving_load", "data_stages", "stages", "colorize")
 
 
 def _bench(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -90,6 +90,17 @@ def test_serving_times_every_format(quick_run):
     for name, figures in formats.items():
         assert figures["latency_ms_p50"] > 0 and figures["batch_images_per_s"] > 0, name
     assert formats["tflite_float16"]["bytes"] < formats["tflite_float32"]["bytes"]
+
+
+def test_serving_load_answers_concurrent_clients_of_a_real_model_server(quick_run):
+    section = quick_run[1]["serving_load"]
+    assert section["bounds"]["max_rows"] >= 1 and section["bounds"]["max_pixels"] >= 1
+    (run,) = section["runs"]
+    assert run["workers"] == 1 and run["startup_s"] > 0 and run["idle_rss_mib"] > 0
+    assert [case["clients"] for case in run["cases"]] == [1, 2]
+    for case in run["cases"]:
+        assert case["req_per_s"] > 0 and 0 < case["p50_s"] <= case["p95_s"]
+        assert case["peak_rss_mib"] >= run["idle_rss_mib"] * 0.9 and case["rss_after_mib"] > 0
 
 
 def test_data_stages_and_stage_memory_are_measured(quick_run):

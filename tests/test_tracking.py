@@ -32,7 +32,7 @@ from sketch2color.image_io import decode_rgb, encode_rgba
 from sketch2color.inference.backends import KerasBackend
 from sketch2color.inference.colorizer import color_sketches
 from sketch2color.paths import ProjectPaths
-from sketch2color.serving import encode_png
+from sketch2color.serving import ServingLimits, encode_png
 from sketch2color.tracking import (
     RunRecord,
     TrackingUnavailable,
@@ -181,7 +181,9 @@ def test_run_logs_everything_and_export_registers_one_version_per_training(sqlit
     assert re.fullmatch(r"[0-9a-f]{40}|unknown", tags["git_commit"])
 
     flat = params.to_flat_dict()
-    assert len(stored.data.params) == len(flat)
+    # Every params.yaml key, and the served model's request bounds: export logs them as the colorizer's
+    # model_config, which MLflow also records as run params.
+    assert set(stored.data.params) == set(flat) | set(ServingLimits().as_config())
     assert stored.data.params["train.lambda_l1"] == "100.0"
     assert stored.data.params["train.experiment_name"] == EXPERIMENT
     assert stored.data.params["fetch.path"] == "null"
@@ -524,5 +526,7 @@ def test_the_colorizer_of_a_hint_model_takes_an_optional_hints_column(sqlite_sto
     with_hints, without = (decode_rgb(base64.b64decode(text)) for text in answer["image"])
     assert with_hints.shape == without.shape == (40, 60, 3)
     assert with_hints[12:18, 14:26, 2].mean() > 150 and without.max() < 40  # blue where hinted, else black
-    with pytest.raises(mlflow.exceptions.MlflowException, match="row 0: 'hints'"):
+    with pytest.raises(
+        mlflow.exceptions.MlflowException, match="row 0, column 'hints': has no alpha channel"
+    ):
         colorizer.predict(pd.DataFrame({"image": [encode_png(sketch)], "hints": [encode_png(sketch)]}))
