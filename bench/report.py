@@ -136,6 +136,14 @@ def _served_load_rows(section: dict) -> list[Row]:
                         f"{_f(largest['p50_s'], 2)} s, peak {_f(largest['peak_rss_mib'], 0)} MiB",
                     )
                 )
+    for size, latency in section.get("guard_overhead", {}).items():
+        rows.append(
+            (
+                f"served {size} through the guard, side by side",
+                f"{_f(latency['guard_p50_s'], 3)} s p50",
+                f"mlflow models serve alone: {_f(latency['mlflow_p50_s'], 3)} s p50",
+            )
+        )
     return rows
 
 

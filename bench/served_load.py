@@ -15,6 +15,10 @@ sent alone on the fresh server and again after the load, and the memory the
 server holds afterwards is compared with its idle memory (the target:
 within 200 MB).
 
+Last, the guard's own cost: the plain and the guarded server run side by
+side and one client alternates between them, so that other work on the
+machine weighs on both alike.
+
 The clients run on the same cores as the server (a loopback benchmark), so
 the figures are what the machine's cores do for both; the load average is recorded.
 """
@@ -80,11 +84,39 @@ def served_load_section(quick: bool, report=print) -> dict:
         runs = []
         for setup in setups:
             runs.append(_measure_setup(folder, setup, bodies, clients, None if quick else largest, report))
-    return {
-        "model": {"image_size": 64, "ngf": 32, "norm": "instance", "output": "line_faithful"},
-        "bounds": limits.as_config(),
-        "runs": runs,
-    }
+        section = {
+            "model": {"image_size": 64, "ngf": 32, "norm": "instance", "output": "line_faithful"},
+            "bounds": limits.as_config(),
+            "runs": runs,
+        }
+        if not quick:
+            report("  served load: the guard's own cost, both servers side by side ...")
+            section["guard_overhead"] = _guard_overhead(folder, bodies)
+    return section
+
+
+def _guard_overhead(folder: Path, bodies: dict, rounds: int = 6) -> dict:
+    """Median latency of one client alternating between the plain server and the guarded one, both up at
+    once: whatever else the cores are doing weighs on both alike, which separate runs cannot promise."""
+    uri = f"models:/{MODEL_NAME}/1"
+    plain_port, guard_port = free_port(), free_port()
+    plain = Server(mlflow_serve_command(uri, plain_port, 1), plain_port, folder, child_env(folder))
+    guarded = Server(guarded_serve_command(uri, guard_port, 1), guard_port, folder, child_env(folder))
+    result = {}
+    with plain, guarded:
+        for server in (plain, guarded):
+            _load(server, bodies[next(iter(bodies))], 1, requests=3)
+        for name, body in bodies.items():
+            latencies: dict[str, list[float]] = {"mlflow_p50_s": [], "guard_p50_s": []}
+            for _ in range(rounds):
+                for key, server in (("mlflow_p50_s", plain), ("guard_p50_s", guarded)):
+                    started = time.perf_counter()
+                    status, _answer = server.invoke(body)
+                    latencies[key].append(time.perf_counter() - started)
+                    if status != 200:
+                        raise RuntimeError(f"{name} got {status} from the {key.split('_')[0]} server")
+            result[name] = {key: round(statistics.median(values), 3) for key, values in latencies.items()}
+    return result
 
 
 def _measure_setup(folder: Path, setup: Setup, bodies: dict, clients: tuple, largest, report) -> dict:

@@ -253,13 +253,12 @@ def _missing(value: Any) -> bool:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Row:
-    """One row's pictures as bytes, and their sizes from the headers (hints: None when it has none)."""
+    """One row's pictures as bytes, read and measured but not decoded (hints: None when it has none)."""
 
     image: bytes
     hints: bytes | None
-    pixels: int = 0
 
 
 def read_rows(model_input: Any, limits: ServingLimits, takes_hints: bool) -> list[Row]:
@@ -301,7 +300,7 @@ def read_rows(model_input: Any, limits: ServingLimits, takes_hints: bool) -> lis
                     f"its {width}x{height} pixels bring the request to {total:,} pixels, "
                     f"over the limit of max_pixels={limits.max_pixels:,}",
                 )
-        rows.append(Row(data[IMAGE_COLUMN], data[HINTS_COLUMN], total))
+        rows.append(Row(data[IMAGE_COLUMN], data[HINTS_COLUMN]))
     return rows
 
 

@@ -54,7 +54,8 @@ START_TIMEOUT_S = 300
 PROXY_THREADS = 32
 """Requests forwarded at once; MLflow's own workers decide how many are coloured at once."""
 
-_log = logging.getLogger("sketch2color.serving_guard")
+_log = logging.getLogger("uvicorn.error")
+"""uvicorn's own logger, so that the guard's lines land in the server's log beside uvicorn's."""
 
 
 @dataclass(frozen=True)
