@@ -33,7 +33,6 @@ import base64
 import binascii
 import ctypes
 import ctypes.util
-import dataclasses
 import io
 import json
 import threading
@@ -41,12 +40,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import DEADLINE_EXCEEDED, INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sketch2color.config import InferenceMode
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
@@ -64,9 +64,10 @@ MAX_REASON_CHARS = 240
 
 # ---------------------------------------------------------------- settings and params
 
+Count = Annotated[int, Field(ge=1, le=2**62)]
 
-@dataclass(frozen=True)
-class ServingLimits:
+
+class ServingLimits(BaseModel):
     """The bounds on one request: the served model's settings, with safe defaults.
 
     They travel as MLflow's ``model_config`` of the registered model (its
@@ -74,36 +75,33 @@ class ServingLimits:
     starts the server, without a new model version:
     ``MLFLOW_PYFUNC_INFERENCE_CONFIG='{"max_rows": 4}' mlflow models serve ...``
     (MLflow's own variable, read when the model loads; a key the model does
-    not list is ignored with a warning).
+    not list is ignored with a warning). A bad value stops the server as it
+    loads the model, naming the key.
     """
 
-    max_rows: int = 16
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+    max_rows: Count = 16
     """Rows (pictures) per request."""
-    max_pixels: int = 16_777_216
+    max_pixels: Count = 16_777_216
     """Decoded pixels per request, sketches and hint images together, counted from every header
     before any is decoded: one 4096x4096 sketch, or a 4000x3000 one with room to spare."""
-    parallel_requests: int = 1
+    parallel_requests: Count = 1
     """Requests coloured at once in one server worker; the others wait their turn, undecoded. TensorFlow
-    and OpenCV already use every core for one request, so more only multiplies the memory."""
+    and OpenCV already use every core for one request, so more mostly multiplies the memory."""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> ServingLimits:
         """The limits in ``config`` (MLflow's model_config), the defaults for those it lacks."""
-        config = dict(config or {})
-        values = {}
-        for field in dataclasses.fields(cls):
-            value = config.pop(field.name, field.default)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"model_config {field.name} must be a whole number of at least 1, got {value!r}"
-                )
-            values[field.name] = value
-        if config:
-            raise ValueError(f"unknown model_config key(s): {', '.join(sorted(config))}")
-        return cls(**values)
+        try:
+            return cls.model_validate(dict(config or {}))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(part) for part in first["loc"])
+            raise ValueError(f"model_config {key}: {first['msg']} (got {first.get('input')!r})") from None
 
     def as_config(self) -> dict[str, int]:
-        return dataclasses.asdict(self)
+        return self.model_dump()
 
 
 @dataclass(frozen=True)
@@ -225,9 +223,10 @@ def base64_bytes(text: str, row: int, column: str) -> bytes:
         raise refuse(row, column, "not base64 text") from None
 
 
-def request_column(model_input: Any, column: str) -> list[str | None]:
-    """One column of a request as base64 texts (None where a row has none), whichever shape
-    MLflow hands the request over in: a DataFrame, a dict of columns, or a bare list of images."""
+def request_column(model_input: Any, column: str) -> list[Any]:
+    """One column of a request, a value per row (None where a row has none; base64 text where the
+    request is well formed), whichever shape MLflow hands the request over in: a DataFrame, a dict
+    of columns, or a bare list of images."""
     if hasattr(model_input, "columns"):  # a pandas DataFrame
         values = model_input[column].tolist() if column in model_input.columns else None
         rows = len(model_input)
@@ -263,8 +262,6 @@ class Row:
 
 def read_rows(model_input: Any, limits: ServingLimits, takes_hints: bool) -> list[Row]:
     """The request's pictures as bytes, every bound checked from the headers before any pixel is decoded."""
-    from sketch2color.data.images import BadImage, picture_size
-
     columns = {column: request_column(model_input, column) for column in COLUMNS}
     count = len(columns[IMAGE_COLUMN])
     if count > limits.max_rows:
@@ -277,21 +274,14 @@ def read_rows(model_input: Any, limits: ServingLimits, takes_hints: bool) -> lis
         raise refuse(row, HINTS_COLUMN, "this model was not trained with hints; send no hints column")
     rows, total = [], 0
     for row in range(count):
-        texts = {column: columns[column][row] for column in COLUMNS}
-        if texts[IMAGE_COLUMN] is None:
+        image_text, hints_text = columns[IMAGE_COLUMN][row], columns[HINTS_COLUMN][row]
+        if image_text is None:
             raise refuse(row, IMAGE_COLUMN, "no image (null or empty): every row needs a base64 sketch")
-        data = {}
-        for column, text in texts.items():
+        pictures: dict[str, bytes] = {}
+        for column, text in ((IMAGE_COLUMN, image_text), (HINTS_COLUMN, hints_text)):
             if text is None:
-                data[column] = None
                 continue
-            if not isinstance(text, str):
-                raise refuse(row, column, f"expected base64 text, got {type(text).__name__}")
-            data[column] = base64_bytes(text, row, column)
-            try:
-                width, height = picture_size(io.BytesIO(data[column]), limits.max_pixels, "max_pixels")
-            except BadImage as exc:
-                raise refuse(row, column, str(exc)) from None
+            pictures[column], (width, height) = _measured(text, row, column, limits)
             total += width * height
             if total > limits.max_pixels:
                 raise refuse(
@@ -300,8 +290,22 @@ def read_rows(model_input: Any, limits: ServingLimits, takes_hints: bool) -> lis
                     f"its {width}x{height} pixels bring the request to {total:,} pixels, "
                     f"over the limit of max_pixels={limits.max_pixels:,}",
                 )
-        rows.append(Row(data[IMAGE_COLUMN], data[HINTS_COLUMN]))
+        rows.append(Row(pictures[IMAGE_COLUMN], pictures.get(HINTS_COLUMN)))
     return rows
+
+
+def _measured(text: Any, row: int, column: str, limits: ServingLimits) -> tuple[bytes, tuple[int, int]]:
+    """One picture's bytes and its (width, height), from its header alone."""
+    from sketch2color.data.images import BadImage, picture_size
+
+    if not isinstance(text, str):
+        raise refuse(row, column, f"expected base64 text, got {type(text).__name__}")
+    data = base64_bytes(text, row, column)
+    try:
+        size = picture_size(io.BytesIO(data), limits.max_pixels, "max_pixels")
+    except BadImage as exc:
+        raise refuse(row, column, str(exc)) from None
+    return data, size
 
 
 def decode(data: bytes, row: int, column: str, limits: ServingLimits) -> np.ndarray:
@@ -405,13 +409,14 @@ class SketchColorizer(PythonModel):
             sketch = decode(row.image, index, IMAGE_COLUMN, self.limits)
             hints = None if row.hints is None else decode(row.hints, index, HINTS_COLUMN, self.limits)
             prepared.append(prepare(sketch, self.backend.input_size, hints))
-        colored = color_prepared(self.backend, prepared) if prepared else []
+        pending = list(reversed(color_prepared(self.backend, prepared))) if prepared else []
         del prepared
         pictures = []
-        for index in range(len(colored)):
+        while pending:
             deadline.check()
-            pictures.append(encode_png(colored[index].picture(values[OUTPUT_PARAM])))
-            colored[index] = None  # its full-size sketch and hints are not needed any more
+            answer = pending.pop()  # dropped once painted: its full-size sketch is not needed any more
+            pictures.append(encode_png(answer.picture(values[OUTPUT_PARAM])))
+            del answer
         return pictures
 
 
