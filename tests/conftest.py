@@ -1,10 +1,21 @@
-"""Fixtures every test gets."""
+"""Fixtures every test gets, and the one real `mlflow server` the tracking tests share."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+
+from helpers import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -32,3 +43,69 @@ def _no_user_model_settings(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SKETCH2COLOR_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+
+
+@dataclass(frozen=True)
+class MlflowServer:
+    """A running `mlflow server`: its URL, the sqlite file behind it, and a way to kill it."""
+
+    url: str
+    database: Path
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        """Kill the server at once (SIGKILL to its process group), as a crash or a lost host would."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def mlflow_server(tmp_path) -> Iterator[MlflowServer]:
+    """A real `mlflow server` of its own (one worker, no job runner) in its own process group.
+
+    Function-scoped: the tests that use it kill it part-way through.
+    """
+    folder = tmp_path / "mlflow-server"
+    folder.mkdir()
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    database = folder / "mlflow.db"
+    url = f"http://127.0.0.1:{free_port()}"
+    command = [
+        str(Path(sys.executable).with_name("mlflow")),
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        url.rsplit(":", 1)[1],
+        "--workers",
+        "1",
+        "--backend-store-uri",
+        f"sqlite:///{database}",
+        "--artifacts-destination",
+        str(folder / "artifacts"),
+    ]
+    with open(folder / "server.log", "wb") as log:
+        server = MlflowServer(
+            url,
+            database,
+            subprocess.Popen(
+                command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            ),
+        )
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                with contextlib.suppress(OSError):
+                    with urllib.request.urlopen(url + "/health", timeout=1) as response:
+                        if response.status == 200:
+                            break
+                if server.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "mlflow server did not start:\n" + (folder / "server.log").read_text()[-3000:]
+                    )
+                time.sleep(0.1)
+            yield server
+        finally:
+            server.stop()

@@ -1,9 +1,10 @@
-"""Small builders shared by the tests: raw pair files, an MLflow store, a local file server."""
+"""Small builders shared by the tests: raw pair files, an MLflow store, a local file server, free ports."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -45,6 +46,13 @@ def mlflow_store_with_run(root: Path, experiment: str):
     run_id = client.create_run(experiment_id).info.run_id
     client.set_terminated(run_id)
     return uri, client, run_id
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on: bound by the OS, then closed."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

@@ -9,13 +9,10 @@ import base64
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +40,8 @@ from sketch2color.tracking import (
 from sketch2color.tracking.identity import params_hash
 from sketch2color.tracking.store import is_database_locked, retry_when_locked
 from sketch2color.training.validation_figure import render_validation_figure
+
+from helpers import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT = "test-sketch2color"
@@ -111,12 +110,6 @@ def tiny_generator(size: int = 32):
 
 def picture(seed: int, size: int = 24) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (size, size, 3), dtype=np.uint8)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def metric_steps(client: MlflowClient, run_id: str, key: str) -> list[int]:
@@ -373,76 +366,15 @@ def test_parallel_experiments_share_one_fresh_sqlite_store(sqlite_store, tmp_pat
     assert len(client.search_experiments(filter_string="name = 'shared'")) == 1
 
 
-@pytest.fixture
-def mlflow_server(tmp_path):
-    """A real `mlflow server`, small (one worker, no job runner), in its own process group."""
-    port = free_port()
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    server_dir = tmp_path / "server"
-    server_dir.mkdir()
-    log_file = open(server_dir / "server.log", "wb")
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("mlflow")),
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--backend-store-uri",
-            f"sqlite:///{server_dir / 'mlflow.db'}",
-            "--artifacts-destination",
-            str(server_dir / "artifacts"),
-        ],
-        cwd=server_dir,
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "mlflow server did not start:\n" + (server_dir / "server.log").read_text()[-3000:]
-                )
-            time.sleep(0.25)
-
-        def stop() -> None:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
-
-        yield url, server_dir / "mlflow.db", stop
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-        log_file.close()
-
-
-def test_server_that_goes_away_mid_run_costs_warnings_not_the_training(
-    mlflow_server, paths, caplog, tmp_path
-):
-    url, server_db, stop = mlflow_server
+def test_server_that_goes_away_mid_run_costs_warnings_not_the_training(mlflow_server, paths, caplog):
+    url = mlflow_server.url
     os.environ["MLFLOW_TRACKING_URI"] = url
     run = TrainingRun.start(make_params(), paths, resume_run_id=None)
     run.log_metrics({"g_total": 1.0}, step=0)
     run.log_image("validation", picture(3), step=0)
     assert run.dropped == 0
 
-    stop()
+    mlflow_server.stop()
     caplog.clear()
     run.log_metrics({"g_total": 0.5}, step=1)  # fails: warns, pauses
     run.log_metrics({"g_total": 0.4}, step=2)  # paused: dropped at once
@@ -458,7 +390,7 @@ def test_server_that_goes_away_mid_run_costs_warnings_not_the_training(
     assert "generator" in summary
 
     # what reached the server before it died is in its store
-    stored = MlflowClient(f"sqlite:///{server_db}")
+    stored = MlflowClient(f"sqlite:///{mlflow_server.database}")
     assert metric_steps(stored, run.run_id, "g_total") == [0]
 
 

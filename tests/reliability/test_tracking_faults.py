@@ -19,15 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -46,20 +42,14 @@ from .training_runs import (
     stage_env,
     temporary_files,
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
+from helpers import free_port
 
 # ---------------------------------------------------------------- closed port
 
 
 def test_a_closed_port_stops_the_train_stage_with_an_error_naming_the_uri(prepared_project, tmp_path):
     repo = copy_project(prepared_project, tmp_path / "project")
-    uri = f"http://127.0.0.1:{_free_port()}"  # bound, then closed: nothing listens there
+    uri = f"http://127.0.0.1:{free_port()}"  # bound, then closed: nothing listens there
     result = run_train_stage(repo, env=stage_env(repo, MLFLOW_TRACKING_URI=uri))
 
     assert result.returncode == 1, explain(result)
@@ -76,60 +66,6 @@ def test_a_closed_port_stops_the_train_stage_with_an_error_naming_the_uri(prepar
 # ---------------------------------------------------------------- server stops mid-run
 
 
-@contextlib.contextmanager
-def _mlflow_server(folder: Path):
-    """A real `mlflow server` (one worker, no job runner) in its own process group: (url, db, stop)."""
-    folder.mkdir()
-    port = _free_port()
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    database = folder / "mlflow.db"
-    with open(folder / "server.log", "wb") as log_file:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("mlflow")),
-                "server",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "--backend-store-uri",
-                f"sqlite:///{database}",
-                "--artifacts-destination",
-                str(folder / "artifacts"),
-            ],
-            cwd=folder,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-        def stop() -> None:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
-
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                with contextlib.suppress(OSError):
-                    with urllib.request.urlopen(url + "/health", timeout=1) as response:
-                        if response.status == 200:
-                            break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "mlflow server did not start:\n" + (folder / "server.log").read_text()[-3000:]
-                    )
-                time.sleep(0.25)
-            yield url, database, stop
-        finally:
-            stop()
-
-
 def _logged_steps(database: Path, key: str) -> list[int]:
     """Steps of ``key`` in a server's sqlite store, read directly (no MLflow client needed)."""
     if not database.exists():
@@ -141,31 +77,33 @@ def _logged_steps(database: Path, key: str) -> list[int]:
             return []
 
 
-def test_the_server_stopping_mid_training_costs_a_warning_not_the_training(prepared_project, tmp_path):
+def test_the_server_stopping_mid_training_costs_a_warning_not_the_training(
+    prepared_project, mlflow_server, tmp_path
+):
     repo = copy_project(prepared_project, tmp_path / "project")
     plan = plan_of(repo)
-    with _mlflow_server(tmp_path / "server") as (url, database, stop):
-        training = subprocess.Popen(
-            [sys.executable, "stages/train.py"],
-            cwd=repo.root,
-            env=stage_env(repo, MLFLOW_TRACKING_URI=url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 300
-            while not _logged_steps(database, "gen_total") and training.poll() is None:
-                assert time.monotonic() < deadline, "no step reached the server"
-                time.sleep(0.05)
-            stop()  # the server goes away after the first logged step
-            assert training.poll() is None, "training ended before the server was stopped"
-            reached = _logged_steps(database, "gen_total")
-            _, stderr = training.communicate(timeout=600)
-        finally:
-            if training.poll() is None:
-                training.kill()
-                training.wait()
+    url, database = mlflow_server.url, mlflow_server.database
+    training = subprocess.Popen(
+        [sys.executable, "stages/train.py"],
+        cwd=repo.root,
+        env=stage_env(repo, MLFLOW_TRACKING_URI=url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not _logged_steps(database, "gen_total") and training.poll() is None:
+            assert time.monotonic() < deadline, "no step reached the server"
+            time.sleep(0.05)
+        mlflow_server.stop()  # the server goes away after the first logged step
+        assert training.poll() is None, "training ended before the server was stopped"
+        reached = _logged_steps(database, "gen_total")
+        _, stderr = training.communicate(timeout=600)
+    finally:
+        if training.poll() is None:
+            training.kill()
+            training.wait()
 
     assert training.returncode == 0, stderr[-6000:]
     # Local outputs are complete.
