@@ -71,6 +71,40 @@ def test_repo_params_load_and_cover_every_section():
         ({"train": {"lambda_l1": float("inf")}}, "train.lambda_l1", "a finite number"),
         ({"train": {"hints": {"max_hints": 0}}}, "train.hints.max_hints", "from 1 to 256"),
         ({"train": {3: 1}}, "train.3", "allowed here: epochs, batch_size"),
+        ({"seed": 42, 2: "a stray YAML integer key", "sede": 7}, "2", "allowed here: seed, data, fetch"),
+        ({"seed": "forty-two"}, "seed", "an integer from 0"),
+        ({"data": {"imagesize": 64}}, "data.imagesize", "allowed here: image_size"),
+        ({"fetch": {"sorce": "synthetic"}}, "fetch.sorce", "unknown key"),
+        (
+            {"fetch": {"safety": {"max_bytes": 10}}},
+            "fetch.safety.max_bytes",
+            "allowed here: max_archive_members",
+        ),
+        ({"fetch": {"synthetic": {"count": "ten"}}}, "fetch.synthetic.count", "an integer from 1"),
+        ({"fetch": {"synthetic": {"count": -5}}}, "fetch.synthetic.count", "an integer from 1"),
+        ({"fetch": {"source": "kaggle_local", "path": 5}}, "fetch.path", "a string, or null"),
+        (
+            {"fetch": {"safety": {"max_image_pixels": 0}}},
+            "fetch.safety.max_image_pixels",
+            "an integer from 1",
+        ),
+        ({"split": {"shard": 2}}, "split.shard", "allowed here: val_fraction"),
+        ({"split": {"shards": "two"}}, "split.shards", "an integer from 1"),
+        ({"split": {"val_fraction": 1.5}}, "split.val_fraction", "from 0.0 to 0.9"),
+        ({"split": {"val_fraction": 0.5, "test_fraction": 0.5}}, "split.test_fraction", "below 1"),
+        ({"split": {"test_source": "val"}}, "split.test_source", "'fraction', 'kaggle_val'"),
+        ({"augment": {"rotation": 10}}, "augment.rotation", "allowed here: copies, rotation_degrees"),
+        ({"augment": {"horizontal_flip": "yes"}}, "augment.horizontal_flip", "true or false"),
+        ({"augment": {"noise_std": -3.0}}, "augment.noise_std", "from 0.0 to 128.0"),
+        ({"train": {"batch_size": 8.5}}, "train.batch_size", "an integer"),
+        ({"train": {"lambda_l1": float("nan")}}, "train.lambda_l1", "a finite number"),
+        ({"train": 5}, "train", "a mapping"),
+        ({"evaluate": {"metric": "ssim"}}, "evaluate.metric", "allowed here: inference_mode"),
+        ({"evaluate": {"fid": "no"}}, "evaluate.fid", "true or false"),
+        ({"evaluate": {"batch_size": 0}}, "evaluate.batch_size", "an integer from 1"),
+        ({"export": {"format": "tflite"}}, "export.format", "allowed here: formats"),
+        ({"export": {"formats": "savedmodel"}}, "export.formats", "a list of at least one"),
+        ({"export": {"latency_runs": 0}}, "export.latency_runs", "an integer from 1"),
     ],
 )
 def test_bad_values_name_the_key_value_and_what_is_allowed(raw, key, fragment):
@@ -113,6 +147,9 @@ def test_missing_and_malformed_files_are_named(tmp_path):
     broken = tmp_path / "params.yaml"
     broken.write_text("train: [unclosed\n")
     with pytest.raises(ConfigError, match="valid YAML"):
+        load_params(broken)
+    broken.write_text("- a\n- list\n")
+    with pytest.raises(ConfigError, match="'params.yaml'.*a mapping"):
         load_params(broken)
 
 
