@@ -2,6 +2,8 @@
 
 Speed is never asserted (it depends on the machine and its load): these
 tests check that each section ran and produced sane, positive figures.
+The runs of the benchmark (which starts stage, training and serving
+processes) are marked slow; `make test-fast` leaves them out.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def _bench(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
+    """One `python -m bench --quick` of every default section, read by the slow tests below."""
     folder = tmp_path_factory.mktemp("bench")
     output = folder / "bench.json"
     result = _bench("--quick", "--output", str(output), cwd=REPO)
@@ -40,6 +43,7 @@ def quick_run(tmp_path_factory):
     return result, json.loads(output.read_text())
 
 
+@pytest.mark.slow
 def test_quick_bench_writes_every_default_section(quick_run):
     result, bench = quick_run
     assert set(DEFAULT_SECTIONS) <= set(bench)
@@ -53,6 +57,7 @@ def test_quick_bench_writes_every_default_section(quick_run):
     assert "img/s" in result.stdout and "measurement" in result.stdout  # the printed table
 
 
+@pytest.mark.slow
 def test_train_section_times_the_reference_and_the_project_side_by_side(quick_run):
     train = quick_run[1]["train"]
     implementations = [v["variant"]["implementation"] for v in train["variants"]]
@@ -73,6 +78,7 @@ def test_train_section_times_the_reference_and_the_project_side_by_side(quick_ru
     assert train["epoch_s_for_paper_train_pairs"] > 0
 
 
+@pytest.mark.slow
 def test_input_pipeline_is_compared_with_the_train_step(quick_run):
     bench = quick_run[1]
     section = bench["input_pipeline"]
@@ -84,6 +90,7 @@ def test_input_pipeline_is_compared_with_the_train_step(quick_run):
     assert section["hints_cached_epochs_images_per_s"] > 0 and ratios["hints_cached_ratio"] > 0
 
 
+@pytest.mark.slow
 def test_serving_times_every_format(quick_run):
     formats = quick_run[1]["serving"]["formats"]
     assert set(formats) == {"keras_tf_function", "savedmodel", "tflite_float32", "tflite_float16"}
@@ -92,6 +99,7 @@ def test_serving_times_every_format(quick_run):
     assert formats["tflite_float16"]["bytes"] < formats["tflite_float32"]["bytes"]
 
 
+@pytest.mark.slow
 def test_serving_load_answers_concurrent_clients_of_a_real_model_server(quick_run):
     section = quick_run[1]["serving_load"]
     assert section["bounds"]["max_rows"] >= 1 and section["bounds"]["max_pixels"] >= 1
@@ -103,6 +111,7 @@ def test_serving_load_answers_concurrent_clients_of_a_real_model_server(quick_ru
         assert case["peak_rss_mib"] >= run["idle_rss_mib"] * 0.9 and case["rss_after_mib"] > 0
 
 
+@pytest.mark.slow
 def test_data_stages_and_stage_memory_are_measured(quick_run):
     bench = quick_run[1]
     data = bench["data_stages"]
@@ -122,6 +131,7 @@ def test_augment_benchmark_reports_a_rate():
     assert np.isfinite(rate) and rate > 0
 
 
+@pytest.mark.slow
 def test_colorize_memory_is_measured_for_a_small_and_a_ten_times_larger_folder(quick_run):
     section = quick_run[1]["colorize"]
     runs = section["runs"]
@@ -135,6 +145,7 @@ def test_colorize_memory_is_measured_for_a_small_and_a_ten_times_larger_folder(q
     )
 
 
+@pytest.mark.slow
 def test_only_runs_one_section_and_keeps_the_others(tmp_path):
     output = tmp_path / "bench.json"
     output.write_text(json.dumps({"earlier": {"kept": True}}))
