@@ -1,24 +1,22 @@
-"""The training loop: it learns, resumes exactly, refuses to resume the wrong thing, stops on NaN."""
+"""The training loop: it learns, resumes exactly, refuses to resume the wrong thing, stops on NaN.
+
+The train stage's own process killed and rerun is tests/reliability/test_kills.py.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
 import textwrap
-import time
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-import yaml
 from reliability.fault_hooks import NAN_AT_ENV, EnvironmentFaults
 
 from sketch2color.data.shards import find_shards, write_shards
@@ -35,8 +33,6 @@ from sketch2color.training.step import make_train_step
 from sketch2color.training.strategy import make_strategy
 
 from tiny_training import SIZE, RecordingTracker, pair, tiny_params, tiny_train_params, write_tiny_project
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _train(paths, params, tracker=None, hooks=NO_FAULTS):
@@ -397,65 +393,3 @@ def test_two_workers_train_in_lockstep_and_only_the_chief_writes(tmp_path):
     assert all(r["replicas"] == 2 and r["steps"] == 4 for r in results)
     assert results[0]["gen_total"] == pytest.approx(results[1]["gen_total"])  # one model, two workers
     assert _checkpoint_steps(paths) == [2, 4]  # the chief's; the other worker's went to a temp folder
-
-
-# ---------------------------------------------------------------- kill and resume
-
-
-def _stage_env(root: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DVC_ROOT=str(root),
-        TF_CPP_MIN_LOG_LEVEL="2",
-        MLFLOW_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}",
-        PYTHONPATH=str(REPO / "src"),
-    )
-    return env
-
-
-@pytest.mark.slow
-def test_the_train_stage_killed_mid_epoch_resumes_and_ends_at_the_planned_step(tmp_path):
-    paths = write_tiny_project(tmp_path, train_pairs=48)
-    params = tiny_train_params(epochs=3, batch_size=2, checkpoint_every_steps=4, log_every_steps=4)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    planned = 3 * (48 // 2)
-    command = [sys.executable, str(REPO / "stages" / "train.py")]
-    latest = paths.models / "checkpoints" / LATEST_FILE
-
-    first = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        env=_stage_env(tmp_path),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 240
-        while not latest.exists() and first.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        os.kill(first.pid, signal.SIGKILL)
-        _, stderr = first.communicate(timeout=60)
-    finally:
-        if first.poll() is None:
-            first.kill()
-    assert first.returncode == -signal.SIGKILL, f"the first run was not killed mid-way:\n{stderr[-3000:]}"
-    killed_at = json.loads(latest.read_text())["step"]
-    assert 0 < killed_at < planned
-    run_id = json.loads((paths.models / "checkpoints" / "fingerprint.json").read_text())["mlflow_run_id"]
-    assert not (paths.models / "generator.keras").exists()
-    # What `dvc repro` does before rerunning the stage: only persistent outputs survive.
-    shutil.rmtree(paths.metrics)
-    (paths.models / "mlflow_run.json").unlink()
-
-    second = subprocess.run(
-        command, cwd=tmp_path, env=_stage_env(tmp_path), capture_output=True, text=True, timeout=600
-    )
-    assert second.returncode == 0, second.stderr[-3000:]
-    summary = json.loads((paths.metrics / "train.json").read_text())
-    assert summary["steps"] == planned
-    assert killed_at <= summary["resumed_from_step"] < planned
-    assert [int(r["step"]) for r in _history(paths)] == list(range(4, planned + 1, 4))
-    assert json.loads((paths.models / "mlflow_run.json").read_text())["run_id"] == run_id
-    generator = keras.models.load_model(paths.models / "generator.keras", safe_mode=True, compile=False)
-    assert generator.output_shape == (None, SIZE, SIZE, 3)
