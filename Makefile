@@ -85,9 +85,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Run the linter, then the test suite (unit tests and the end-to-end dvc repro).
+## Run the linter, then the test suite (unit tests and the end-to-end dvc repro);
+## it ends with the ten slowest tests, so that a new hot spot shows in every CI log.
 test: lint system-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=10
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -312,6 +312,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a training process of its own
 def test_a_real_mirrored_strategy_over_two_logical_cpus_trains(tmp_path):
     paths = write_tiny_project(tmp_path, train_pairs=16)
     params = tiny_train_params(strategy="mirrored", epochs=1, batch_size=4)
@@ -361,6 +362,7 @@ def _free_ports(count: int) -> list[int]:
             sock.close()
 
 
+@pytest.mark.slow  # two training processes
 def test_two_workers_train_in_lockstep_and_only_the_chief_writes(tmp_path):
     paths = write_tiny_project(tmp_path, train_pairs=16)
     params = json.dumps(tiny_train_params(strategy="multi_worker", epochs=1, batch_size=4))

@@ -18,6 +18,8 @@ completes it with nothing lost.
 
 from __future__ import annotations
 
+import pytest
+
 from .fault_hooks import INF_AT_ENV, NAN_AT_ENV
 from .training_runs import (
     assert_training_complete,
@@ -30,6 +32,8 @@ from .training_runs import (
     run_train_stage,
     stage_env,
 )
+
+pytestmark = pytest.mark.slow  # three runs of the train stage in a pipeline copy
 
 
 def _diverged_run(repo, hook: str, step: int) -> tuple[str, str]:

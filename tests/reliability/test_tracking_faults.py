@@ -44,6 +44,9 @@ from .training_runs import (
 )
 from helpers import free_port
 
+pytestmark = pytest.mark.slow  # each test runs the train stage (or DVC's queue) in a pipeline copy
+
+
 # ---------------------------------------------------------------- closed port
 
 
@@ -146,7 +149,6 @@ def _queue_status(repo, env) -> dict[str, str]:
     return statuses
 
 
-@pytest.mark.slow
 def test_two_queued_experiments_in_parallel_share_the_sqlite_store(prepared_project, tmp_path):
     repo = copy_project(prepared_project, tmp_path / "project")
     plan = plan_of(repo)
