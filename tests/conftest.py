@@ -1,15 +1,16 @@
-"""Fixtures every test gets, and the one real `mlflow server` the tracking tests share."""
+"""Fixtures every test gets, new MLflow stores without their migrations, and the one `mlflow server`."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,36 @@ def _no_user_model_settings(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
 
 
+@pytest.fixture(scope="session")
+def new_mlflow_store(tmp_path_factory) -> Callable[[Path], str]:
+    """Makes an empty sqlite MLflow store (``mlflow.db``) in a folder, in milliseconds; returns its URI.
+
+    MLflow builds a new store's tables through its schema migrations, 5 to 8 s
+    on these shared cores, in every test that opens a store of its own. Here
+    ``mlflow db upgrade`` (MLflow's own command) runs them once per session and
+    each store is a copy of that file: the same tables and no experiment yet
+    (MLflow adds "Default" when the copy is first opened, as in a new store).
+    The tests whose subject is the making of a store (two processes racing to
+    create one, a fresh clone's ``dvc repro``) let MLflow make it instead.
+    """
+    template = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    env = {key: value for key, value in os.environ.items() if key != "MLFLOW_TRACKING_URI"}
+    subprocess.run(
+        [str(Path(sys.executable).with_name("mlflow")), "db", "upgrade", f"sqlite:///{template}"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+
+    def make(folder: Path) -> str:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, folder / "mlflow.db")
+        return f"sqlite:///{folder / 'mlflow.db'}"
+
+    return make
+
+
 @dataclass(frozen=True)
 class MlflowServer:
     """A running `mlflow server`: its URL, the sqlite file behind it, and a way to kill it."""
@@ -61,16 +92,16 @@ class MlflowServer:
 
 
 @pytest.fixture
-def mlflow_server(tmp_path) -> Iterator[MlflowServer]:
+def mlflow_server(tmp_path, new_mlflow_store) -> Iterator[MlflowServer]:
     """A real `mlflow server` of its own (one worker, no job runner) in its own process group.
 
     Function-scoped: the tests that use it kill it part-way through.
     """
     folder = tmp_path / "mlflow-server"
-    folder.mkdir()
+    backend_store_uri = new_mlflow_store(folder)
+    database = folder / "mlflow.db"
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     env.pop("MLFLOW_TRACKING_URI", None)
-    database = folder / "mlflow.db"
     url = f"http://127.0.0.1:{free_port()}"
     command = [
         str(Path(sys.executable).with_name("mlflow")),
@@ -82,7 +113,7 @@ def mlflow_server(tmp_path) -> Iterator[MlflowServer]:
         "--workers",
         "1",
         "--backend-store-uri",
-        f"sqlite:///{database}",
+        backend_store_uri,
         "--artifacts-destination",
         str(folder / "artifacts"),
     ]

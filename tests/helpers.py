@@ -36,13 +36,14 @@ def write_raw_pairs(raw: Path, count: int, folder: str = "train", height: int = 
     return [write_pair_png(raw / folder / f"{i:04d}.png", i, height) for i in range(count)]
 
 
-def mlflow_store_with_run(root: Path, experiment: str):
-    """A real sqlite MLflow store under ``root`` holding one finished run: (uri, client, run_id)."""
+def mlflow_store_with_run(uri: str, experiment: str):
+    """The sqlite MLflow store ``uri`` with one finished run in ``experiment``, whose artifacts go
+    beside the store's file: (uri, client, run_id)."""
     from mlflow import MlflowClient
 
-    uri = f"sqlite:///{(root / 'mlflow.db').as_posix()}"
     client = MlflowClient(tracking_uri=uri)
-    experiment_id = client.create_experiment(experiment, artifact_location=(root / "mlruns").as_uri())
+    artifacts = Path(uri.removeprefix("sqlite:///")).parent / "mlruns"
+    experiment_id = client.create_experiment(experiment, artifact_location=artifacts.as_uri())
     run_id = client.create_run(experiment_id).info.run_id
     client.set_terminated(run_id)
     return uri, client, run_id

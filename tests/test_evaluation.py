@@ -255,9 +255,9 @@ def test_fid_without_the_extra_says_how_to_install_it(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def mlflow_store(tmp_path_factory):
+def mlflow_store(tmp_path_factory, new_mlflow_store):
     """A real sqlite MLflow store holding a finished 'training' run."""
-    return mlflow_store_with_run(tmp_path_factory.mktemp("mlflow"), "eval-test")
+    return mlflow_store_with_run(new_mlflow_store(tmp_path_factory.mktemp("mlflow")), "eval-test")
 
 
 @pytest.fixture(scope="module")

@@ -83,10 +83,9 @@ def make_project(root) -> ProjectPaths:
 
 
 @pytest.fixture(scope="module")
-def mlflow_store(tmp_path_factory):
+def mlflow_store(tmp_path_factory, new_mlflow_store):
     """A real sqlite store with a finished 'training' run and no registered model yet."""
-    uri, client, run_id = mlflow_store_with_run(tmp_path_factory.mktemp("mlflow"), "export-test")
-    return uri, client, run_id
+    return mlflow_store_with_run(new_mlflow_store(tmp_path_factory.mktemp("mlflow")), "export-test")
 
 
 @pytest.fixture(scope="module")

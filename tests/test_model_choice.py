@@ -134,14 +134,14 @@ def test_a_folder_can_be_an_export_folder_a_project_or_an_mlflow_model(tmp_path,
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory, models) -> str:
+def registry(tmp_path_factory, models, new_mlflow_store) -> str:
     """A sqlite MLflow store where export's own code registered the red model as the colorizer."""
     from sketch2color.export.registration import log_and_register
 
     root = tmp_path_factory.mktemp("store")
     # A new store's Default experiment, where MLflow logs the model, keeps its files in ./mlruns.
     with contextlib.chdir(root):
-        uri, _, run_id = mlflow_store_with_run(root, "registered")
+        uri, _, run_id = mlflow_store_with_run(new_mlflow_store(root), "registered")
         log_and_register(run_id, models["red"], "eval", "sketch2color-generator", uri)
     return uri
 

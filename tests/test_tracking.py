@@ -76,10 +76,10 @@ def isolated_mlflow_state():
 
 
 @pytest.fixture
-def sqlite_store(tmp_path: Path) -> str:
-    uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+def sqlite_store(tmp_path: Path, new_mlflow_store) -> str:
+    """An empty sqlite store, MLFLOW_TRACKING_URI names it."""
+    uri = new_mlflow_store(tmp_path / "store")
     assert uri.startswith("sqlite:////")
-    (tmp_path / "store").mkdir()
     os.environ["MLFLOW_TRACKING_URI"] = uri
     return uri
 
@@ -327,9 +327,12 @@ CONCURRENT_WRITER = textwrap.dedent("""
 """)
 
 
-def test_parallel_experiments_share_one_fresh_sqlite_store(sqlite_store, tmp_path):
+def test_parallel_experiments_share_one_fresh_sqlite_store(tmp_path):
     """Two training processes start at the same instant on a store that does not
     exist yet (table creation, experiment creation and metric writes all race)."""
+    (tmp_path / "store").mkdir()
+    sqlite_store = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    os.environ["MLFLOW_TRACKING_URI"] = sqlite_store
     go = tmp_path / "go"
     workers = []
     for name in ("exp-a", "exp-b"):

@@ -201,11 +201,13 @@ def test_a_rerun_with_the_same_params_resumes_instead_of_starting_again(tmp_path
     assert tracker.metrics == []  # nothing left to train
 
 
-def test_a_finished_training_rerun_trains_anew_instead_of_handing_back_its_weights(tmp_path, monkeypatch):
+def test_a_finished_training_rerun_trains_anew_instead_of_handing_back_its_weights(
+    tmp_path, monkeypatch, new_mlflow_store
+):
     """DVC reruns a finished train stage after a code or operational-param change, or -f."""
     from sketch2color.pipeline.train import run as train_stage
 
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", new_mlflow_store(tmp_path))
     paths = write_tiny_project(tmp_path)
     train_stage(tiny_params(epochs=1, mixed_precision="auto"), paths)
     first_run = json.loads((paths.models / "mlflow_run.json").read_text())["run_id"]
