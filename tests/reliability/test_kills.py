@@ -79,8 +79,11 @@ def _logged_so_far(repo) -> tuple[list[int], list[int], list[int]]:
     )
 
 
-def test_four_kills_in_one_training_each_resumed_by_dvc_repro_lose_nothing(prepared_project, tmp_path):
+def test_four_kills_in_one_training_each_resumed_by_dvc_repro_lose_nothing(
+    prepared_project, tmp_path, new_mlflow_store
+):
     repo = copy_project(prepared_project, tmp_path / "project")
+    new_mlflow_store(repo.root)  # the project's store, empty; not this test's subject
     plan = plan_of(repo)
     assert (plan.steps_per_epoch, plan.epochs, plan.log_every, plan.checkpoint_every) == (10, 2, 2, 3)
     root = repo.root

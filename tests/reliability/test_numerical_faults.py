@@ -49,9 +49,10 @@ def _diverged_run(repo, hook: str, step: int) -> tuple[str, str]:
 
 
 def test_nan_and_inf_losses_stop_naming_the_step_and_reruns_resume_from_the_last_good_checkpoint(
-    prepared_project, tmp_path
+    prepared_project, tmp_path, new_mlflow_store
 ):
     repo = copy_project(prepared_project, tmp_path / "project")
+    new_mlflow_store(repo.root)  # the project's store, empty; not this test's subject
     plan = plan_of(repo)
 
     error, _ = _diverged_run(repo, NAN_AT_ENV, 5)
