@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import free_port
+from bench.served_model import free_port
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,9 @@
-"""Small builders shared by the tests: raw pair files, an MLflow store, a local file server, free ports."""
+"""Small builders shared by the tests: raw pair files, an MLflow store, a local file server."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -47,13 +46,6 @@ def mlflow_store_with_run(uri: str, experiment: str):
     run_id = client.create_run(experiment_id).info.run_id
     client.set_terminated(run_id)
     return uri, client, run_id
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on: bound by the OS, then closed."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

@@ -11,22 +11,16 @@ tested in tests/reliability/test_bad_params.py, on the stage scripts themselves.
 
 import base64
 import json
-import os
-import signal
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from typing import NamedTuple
 
 import numpy as np
 import pytest
 from mlflow import MlflowClient
 
+from bench.served_model import Server, free_port, mlflow_serve_command
 from sketch2color.data.shards import find_shards, iterate_pairs
 
-from helpers import free_port
-from pipeline_repo import VENV_BIN, PipelineRepo, RepoSnapshot, make_pipeline_repo
+from pipeline_repo import PipelineRepo, RepoSnapshot, make_pipeline_repo
 
 pytestmark = pytest.mark.slow
 
@@ -97,17 +91,9 @@ def test_first_repro_runs_every_stage_and_writes_every_output(first_repro, repro
     assert [v.run_id for v in versions] == [run.info.run_id]
 
 
-def _invoke(port: int, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/invocations",
-        json.dumps(body).encode(),
-        {"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+def _invoke(server: Server, body: dict) -> tuple[int, dict]:
+    status, answer = server.invoke(body, timeout=120)
+    return status, json.loads(answer)
 
 
 def test_the_registered_model_serves_line_faithful_pictures(reproduced, tmp_path):
@@ -120,53 +106,17 @@ def test_the_registered_model_serves_line_faithful_pictures(reproduced, tmp_path
     sketch = np.full((60, 90, 3), 255, np.uint8)  # not square, not the model's size
     sketch[10:13, 5:85] = sketch[40:43, 5:85] = sketch[10:43, 44:47] = 0
     port = free_port()
-    log = open(tmp_path / "serve.log", "w")
-    server = subprocess.Popen(
-        [
-            str(VENV_BIN / "mlflow"),
-            "models",
-            "serve",
-            "-m",
-            "models:/sketch2color-generator/latest",
-            "--env-manager",
-            "local",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        cwd=repo.root,
-        env=repo.env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
-                    break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, (
-                    tmp_path / "serve.log"
-                ).read_text()
-                time.sleep(0.25)
+    command = mlflow_serve_command("models:/sketch2color-generator/latest", port, workers=1)
+    with Server(command, port, tmp_path, repo.env()) as server:
         image = base64.b64encode(encode_rgb(sketch, ".png")).decode()
-        status, answer = _invoke(port, {"dataframe_split": {"columns": ["image"], "data": [[image]]}})
+        status, answer = _invoke(server, {"dataframe_split": {"columns": ["image"], "data": [[image]]}})
         assert status == 200, answer
         served = decode_rgb(base64.b64decode(answer["predictions"][0]["image"]))
-        status, answer = _invoke(port, {"inputs": {"image": [image]}, "params": {"output": "raw"}})
+        status, answer = _invoke(server, {"inputs": {"image": [image]}, "params": {"output": "raw"}})
         assert status == 200, answer
         served_raw = decode_rgb(base64.b64decode(answer["predictions"][0]["image"]))
-        status, answer = _invoke(port, {"inputs": {"image": ["not a picture"]}})
+        status, answer = _invoke(server, {"inputs": {"image": ["not a picture"]}})
         assert status == 400 and "row 0" in answer["message"], answer
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        log.close()
 
     assert served.shape == served_raw.shape == sketch.shape  # the sketch's own size
     lines = sketch.min(axis=-1) == 0

@@ -24,6 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import mlflow
 from mlflow import MlflowClient
 
+from bench.served_model import free_port
 from sketch2color.config import Params, params_from_dict
 from sketch2color.image_io import decode_rgb, encode_rgba
 from sketch2color.inference.backends import KerasBackend
@@ -40,8 +41,6 @@ from sketch2color.tracking import (
 from sketch2color.tracking.identity import params_hash
 from sketch2color.tracking.store import is_database_locked, retry_when_locked
 from sketch2color.training.validation_figure import render_validation_figure
-
-from helpers import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT = "test-sketch2color"

@@ -29,6 +29,8 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
+from bench.served_model import free_port
+
 from .training_runs import (
     assert_run_history_complete,
     checkpoint_steps,
@@ -42,7 +44,6 @@ from .training_runs import (
     stage_env,
     temporary_files,
 )
-from helpers import free_port
 
 pytestmark = pytest.mark.slow  # each test runs the train stage (or DVC's queue) in a pipeline copy
 
