@@ -28,6 +28,7 @@ FOUNDATION = {
     "src/sketch2color/config.py",
     "src/sketch2color/data/__init__.py",
     "src/sketch2color/errors.py",
+    "src/sketch2color/logs.py",
     "src/sketch2color/paths.py",
     "src/sketch2color/stage_runner.py",
 }

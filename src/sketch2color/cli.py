@@ -7,7 +7,6 @@ turns user-facing faults (Sketch2ColorError) into a one-line message.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -15,6 +14,8 @@ from sketch2color import __version__
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
 from sketch2color.inference.user_hints import UserHints
+from sketch2color.logs import LOG_LEVEL_VARIABLE
+from sketch2color.logs import configure as configure_logs
 from sketch2color.paths import ProjectPaths
 from sketch2color.serving_guard import DEFAULT_MAX_BODY_BYTES
 
@@ -126,12 +127,26 @@ MODEL_HELP = (
     "a .keras or .tflite file, a SavedModel, export, MLflow model or project folder, or a registered "
     "model URI such as models:/sketch2color-generator/latest (default: $SKETCH2COLOR_MODEL, else "
     "the user default set with `sketch2color model --set-default`, else the project folder's "
-    "fastest export or models/generator.keras)"
+    "default export (the first picture soonest) or models/generator.keras)"
 )
+
+
+def _verbosity() -> argparse.ArgumentParser:
+    """``-v``, for the commands that load a model (colorize, gui)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help=f"also show TensorFlow's and LiteRT's own log lines (or set {LOG_LEVEL_VARIABLE}=INFO; "
+        "WARNING shows their warnings only)",
+    )
+    return common
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sketch2color", description=__doc__.splitlines()[0])
+    verbosity = _verbosity()
     parser.add_argument("--version", action="version", version=f"sketch2color {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check-params", help="validate params.yaml and print every knob")
@@ -140,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     colorize = commands.add_parser(
         "colorize",
+        parents=[verbosity],
         help="colour sketch files or folders of any size",
         description="Colour sketches with the trained generator. Each output has its sketch's size. "
         "Exit status: 0 when every sketch was coloured, 1 when any file failed (each failure is "
@@ -213,7 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     colorize.set_defaults(handler=_colorize)
 
-    gui = commands.add_parser("gui", help="the desktop window: open a sketch, colour it, save it")
+    gui = commands.add_parser(
+        "gui", parents=[verbosity], help="the desktop window: open a sketch, colour it, save it"
+    )
     gui.add_argument("--model", metavar="PATH_OR_URI", help=MODEL_HELP)
     gui.set_defaults(handler=_gui)
 
@@ -264,9 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     try:
+        configure_logs(getattr(args, "verbose", False))
         return args.handler(args)
     except Sketch2ColorError as exc:
         print(f"error: {exc}", file=sys.stderr)

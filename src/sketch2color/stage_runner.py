@@ -18,13 +18,10 @@ from collections.abc import Callable
 
 from sketch2color.config import Params, load_params
 from sketch2color.errors import Sketch2ColorError
+from sketch2color.logs import LOG_LEVEL_VARIABLE, LOG_LEVELS
 from sketch2color.paths import ProjectPaths
 
 StageFunction = Callable[[Params, ProjectPaths], None]
-
-
-LOG_LEVEL_VARIABLE = "SKETCH2COLOR_LOG_LEVEL"
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def configure_logging() -> None:

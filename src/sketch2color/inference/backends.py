@@ -19,6 +19,7 @@ import numpy as np
 
 from sketch2color.config import InferenceMode
 from sketch2color.inference.errors import InferenceError, ModelLoadError
+from sketch2color.logs import native_logs_below_level_hidden
 from sketch2color.pixels import HINT_CHANNELS, from_model_output, hint_mask, model_inputs, to_model_input
 
 HINTS_SIGNATURE = "with_hints"
@@ -98,11 +99,12 @@ class KerasBackend:
     format = "keras"
 
     def __init__(self, path: Path, mode: InferenceMode):
-        import tensorflow as tf
+        with native_logs_below_level_hidden():
+            import tensorflow as tf
 
+            model = load_keras_generator(path)
         self.path = path
         self.mode = mode
-        model = load_keras_generator(path)
         if not hasattr(model, "inputs") or len(model.inputs) != 1:
             raise ModelLoadError(f"{path}: expected a generator with one image input")
         self.model = model  # the network itself, for the export stage's converters
@@ -125,13 +127,16 @@ class SavedModelBackend:
     format = "savedmodel"
 
     def __init__(self, path: Path, fallback_size: int | None = None):
-        import tensorflow as tf
-
         self.path = path
-        try:
-            self._loaded = tf.saved_model.load(str(path))
-        except Exception as exc:  # noqa: BLE001 - every failure here means "not a usable SavedModel"
-            raise ModelLoadError(f"{path}: not a loadable SavedModel: {type(exc).__name__}: {exc}") from None
+        with native_logs_below_level_hidden():
+            import tensorflow as tf
+
+            try:
+                self._loaded = tf.saved_model.load(str(path))
+            except Exception as exc:  # noqa: BLE001 - every failure here means "not a usable SavedModel"
+                raise ModelLoadError(
+                    f"{path}: not a loadable SavedModel: {type(exc).__name__}: {exc}"
+                ) from None
         signature = self._loaded.signatures.get("serving_default")
         if signature is None:
             raise ModelLoadError(f"{path}: the SavedModel has no 'serving_default' signature")
@@ -247,8 +252,9 @@ def _tflite_interpreter(path: Path, threads: int | None = None):
     from ai_edge_litert import interpreter as litert
 
     try:
-        interpreter = litert.Interpreter(model_path=str(path), num_threads=threads or cpu_threads())
-        interpreter.allocate_tensors()
+        with native_logs_below_level_hidden():  # LiteRT says it created its XNNPACK delegate
+            interpreter = litert.Interpreter(model_path=str(path), num_threads=threads or cpu_threads())
+            interpreter.allocate_tensors()
     except Exception as exc:  # noqa: BLE001 - a bad flatbuffer raises ValueError or RuntimeError
         raise ModelLoadError(f"{path}: not a loadable TFLite model: {type(exc).__name__}: {exc}") from None
     return interpreter
