@@ -58,6 +58,8 @@ def run_colorize(
             "--layers) hold the line-faithful picture's layers"
         )
     jobs, failures = plan_jobs(sources, output, layers)
+    if hints.file is not None and not hints.file.is_file():
+        raise ColorizeError(f"--hints {hints.file}: no such file")
     if hints:
         if len(jobs) != 1 or len(sources) != 1 or sources[0].is_dir():
             raise ColorizeError("--hints and --hint colour one sketch file; give one SKETCH, not a folder")

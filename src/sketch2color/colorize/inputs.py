@@ -72,11 +72,19 @@ def plan_jobs(
             check_output_name(output)
         except OutputNameError as exc:
             raise ColorizeError(f"-o {exc} (or, for a folder, a name without an extension)") from None
+    if layers is not None:
+        if layers.exists() and not layers.is_dir():
+            raise ColorizeError(f"--layers {layers}: is a file; layers go into a folder")
+        check_writable_place(layers, layers, "--layers")
     single_file = len(sources) == 1 and not sources[0].is_dir() and suffix in OUTPUT_SUFFIXES
     if single_file and not output.is_dir():
+        check_writable_place(output, output.parent, "-o")
+        if not sources[0].exists():
+            return [], [Failure(sources[0], "no such file or folder")]
         return [Job(sources[0], output, layers=layers)], failures
     if output.exists() and not output.is_dir():
         raise ColorizeError(f"-o {output}: is a file; colouring several sketches or a folder needs -o FOLDER")
+    check_writable_place(output, output, "-o")
     if suffix in OUTPUT_SUFFIXES and not output.is_dir():
         raise ColorizeError(
             f"-o {output}: looks like a picture file name, but several sketches or a folder were given; "
@@ -103,6 +111,20 @@ def plan_jobs(
         else:
             failures.append(Failure(source, "no such file or folder"))
     return jobs, failures
+
+
+def check_writable_place(given: Path, folder: Path, option: str) -> None:
+    """``folder`` (where ``option``'s value ``given`` is written), or the nearest folder above it that
+    exists (the rest is made when writing), must be a folder this user can write into: a bad ``-o``
+    fails here, before a model is loaded."""
+    for place in (folder, *folder.parents):
+        if not place.exists():
+            continue
+        if not place.is_dir():
+            raise ColorizeError(f"{option} {given}: {place} is a file, not a folder")
+        if not os.access(place, os.W_OK | os.X_OK):
+            raise ColorizeError(f"{option} {given}: cannot write into {place} (permission denied)")
+        return
 
 
 def _layers_folder(layers: Path | None, output: Path, target: Path) -> Path | None:
