@@ -388,24 +388,33 @@ def _project(tmp_path: Path, models: dict[str, Path], exports: dict[str, Path]) 
     return paths
 
 
-def test_the_fastest_export_is_chosen_with_keras_as_fallback(tmp_path, models, exports):
+def test_the_exports_default_is_chosen_with_keras_as_fallback(tmp_path, models, exports):
     paths = _project(tmp_path, models, exports)
     notes: list[str] = []
 
-    assert choose_backend(None, paths, None, notes.append).format == "savedmodel"
+    # Nothing says: TFLite first (LiteRT starts in well under a second, TensorFlow in several).
+    assert choose_backend(None, paths, None, notes.append).path.name == "generator_float32.tflite"
 
+    # An export made before `default` existed names only the fastest per image.
     (paths.metrics / "export.json").write_text(json.dumps({"fastest": "tflite_float16"}))
     assert choose_backend(None, paths, None, notes.append).path.name == "generator_float16.tflite"
+    (paths.metrics / "export.json").write_text(
+        json.dumps({"fastest": "tflite_float16", "default": "savedmodel"})
+    )
+    assert choose_backend(None, paths, None, notes.append).format == "savedmodel"
+    (paths.metrics / "export.json").write_text(json.dumps({"default": "tflite_float16"}))
 
     (paths.models / "export" / "generator_float16.tflite").write_bytes(b"torn file")
     chosen = choose_backend(None, paths, None, notes.append)
-    assert chosen.format == "savedmodel" and any("generator_float16.tflite" in n for n in notes)
+    assert chosen.path.name == "generator_float32.tflite" and any(
+        "generator_float16.tflite" in n for n in notes
+    )
 
     # The export folder's own manifest wins, and a format that disagreed with Keras is never used.
     (paths.models / "export" / "formats.json").write_text(
         json.dumps(
             {
-                "fastest": "savedmodel",
+                "default": "savedmodel",
                 "usable": ["tflite_float32"],
                 "inference_mode": "eval",
                 "image_size": SIZE,

@@ -119,6 +119,10 @@ def test_every_requested_format_is_written_and_old_files_are_gone(exported):
     }
     assert manifest["image_size"] == SIZE and manifest["inference_mode"] == "eval"
     assert manifest["fastest"] in manifest["usable"]
+    # What colorize and the GUI load, chosen by a fresh colorize with each format (start-up included).
+    assert manifest["default"] in manifest["usable"]
+    assert set(manifest["first_picture_s"]) == set(manifest["formats"])
+    assert all(seconds > 0 for seconds in manifest["first_picture_s"].values())
 
 
 def test_savedmodel_signature_is_uint8_in_and_out(exported):

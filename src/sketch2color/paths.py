@@ -39,7 +39,8 @@ class ProjectPaths:
     RUN_RECORD: ClassVar[str] = "mlflow_run.json"
     """How the later stages find the training's MLflow run."""
     EXPORT_MANIFEST: ClassVar[str] = "formats.json"
-    """In models/export: which formats exist, agree with Keras, and which is fastest."""
+    """In models/export: which formats exist, agree with Keras, which colorize and the GUI load (``default``)
+    and which is fastest per image."""
     EXPORT_FILES: ClassVar[dict[str, str]] = {
         "savedmodel": "savedmodel",
         "tflite_float32": "generator_float32.tflite",

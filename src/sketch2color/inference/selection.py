@@ -1,9 +1,11 @@
 """Which generator of a project (or of its export folder) colorize and the GUI use.
 
-The generator is the fastest exported format available among those that
-agreed with the Keras model (``fastest`` and ``usable`` in the export
-stage's manifest ``models/export/formats.json``, else ``metrics/export.json``),
-with ``models/generator.keras`` as the fallback. The project's params decide
+The generator is the format the export stage chose for them (``default`` in
+its manifest ``models/export/formats.json``, else ``metrics/export.json``:
+the first picture soonest, start-up included, with Keras's picture; see
+:mod:`sketch2color.export.tool_format`), else the other formats that agreed
+with the Keras model (``usable``), with ``models/generator.keras`` as the
+fallback. The project's params decide
 the inference mode and the pixel limit, so a sketch is treated here as the
 pipeline treats it.
 """
@@ -23,9 +25,9 @@ from sketch2color.paths import ProjectPaths
 
 # A SavedModel folder under models/export/ may also carry TensorFlow's usual name.
 SAVEDMODEL_DIR_NAMES = (ProjectPaths.EXPORT_FILES["savedmodel"], "saved_model")
-# Used when metrics/export.json names no fastest format: measured on CPU, a
-# SavedModel runs as fast as Keras in tf.function, TFLite float about 2x slower.
-FORMAT_PREFERENCE = ("savedmodel", "tflite_float32", "tflite_float16", "keras")
+# The order when the export names no default (an export made before it did): LiteRT starts in about
+# 0.5 s, TensorFlow (SavedModel, Keras) in 5-7 s on 2 cores, which a tool pays on every run.
+FORMAT_PREFERENCE = ("tflite_float32", "tflite_float16", "savedmodel", "keras")
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,10 @@ class ExportInfo:
     the Keras model; None when nothing says.
     """
 
+    default: str | None = None
+    """The format colorize and the GUI load (:mod:`sketch2color.export.tool_format`)."""
     fastest: str | None = None
+    """The lowest per-image latency (for a server); what an export made before ``default`` offered first."""
     inference_mode: InferenceMode = "eval"
     image_size: int | None = None
     files: dict[str, str] = field(default_factory=dict)
@@ -63,11 +68,13 @@ class ExportInfo:
         fastest = payload.get("fastest")
         if isinstance(fastest, dict):
             fastest = fastest.get("format") or fastest.get("name")
+        default = payload.get("default")
         mode = payload.get("inference_mode")
         size = payload.get("image_size")
         files = payload.get("formats")
         usable = payload.get("usable")
         return cls(
+            default=default if isinstance(default, str) else None,
             fastest=fastest if isinstance(fastest, str) else None,
             inference_mode=mode if mode in ("eval", "train_dropout") else "eval",
             image_size=size if isinstance(size, int) and size > 0 else None,
@@ -93,12 +100,13 @@ def _read_json_object(path: Path) -> dict | None:
 def exported_candidates(
     export: Path, generator: Path | None, info: ExportInfo, report: Report
 ) -> Iterator[tuple[str, Path]]:
-    """(format, path) of each usable model in the ``export`` folder, fastest first, then ``generator``
-    (the Keras model, when there is one)."""
+    """(format, path) of each usable model in the ``export`` folder, the export's default first, then
+    ``generator`` (the Keras model, when there is one)."""
     order = list(FORMAT_PREFERENCE)
-    if info.fastest in order:
-        order.remove(info.fastest)
-        order.insert(0, info.fastest)
+    first = info.default or info.fastest
+    if first in order:
+        order.remove(first)
+        order.insert(0, first)
     for name in order:
         if name == "keras":
             if generator is not None and generator.is_file():
@@ -169,7 +177,7 @@ def choose_backend(
     report: Report,
     default_mode: InferenceMode = "eval",
 ) -> Backend:
-    """The project's model to use: ``model`` if given, else the fastest usable export, else the Keras model.
+    """The project's model to use: ``model`` if given, else the export's default, else the Keras model.
 
     ``mode`` is what the user asked for (None: ``default_mode``, the project's
     ``evaluate.inference_mode``). An exported format is skipped (with a note)
@@ -193,7 +201,7 @@ def choose_backend(
 def choose_exported(
     export: Path, mode: InferenceMode | None, report: Report, default_mode: InferenceMode = "eval"
 ) -> Backend:
-    """The fastest usable model in an export folder copied anywhere (``models/export`` of a project)."""
+    """The default model of an export folder copied anywhere (``models/export`` of a project)."""
     info = ExportInfo.from_folder(export)
     candidates = exported_candidates(export, export / ProjectPaths.GENERATOR, info, report)
     return first_usable(candidates, info, mode or default_mode, report, f"in {export}")

@@ -29,7 +29,7 @@ from sketch2color import atomic
 from sketch2color.config import Params
 from sketch2color.data.shard_reader import read_split
 from sketch2color.errors import DataError
-from sketch2color.export import formats, parity
+from sketch2color.export import formats, parity, tool_format
 from sketch2color.inference.backends import cpu_threads, open_model
 from sketch2color.inference.selection import trained_generator
 from sketch2color.iteration import batched
@@ -76,15 +76,28 @@ def run(params: Params, paths: ProjectPaths) -> None:
             _log_format(name, reports[name])
         keras_timing = parity.measure_timing(keras_backend, sketches, config.latency_runs)
         fastest = fastest_usable(reports)
+        first_picture = {
+            name: tool_format.time_to_first_picture(path, sketches[0]) for name, path in written.items()
+        }
+        default = tool_format.choose_tool_format(reports, first_picture)
+        _log_first_pictures(first_picture, default)
         atomic.write_json(
-            building / ProjectPaths.EXPORT_MANIFEST, folder_manifest(reports, written, fastest, size, mode)
+            building / ProjectPaths.EXPORT_MANIFEST,
+            folder_manifest(reports, written, fastest, default, first_picture, size, mode),
         )
 
     summary = build_summary(reports, skipped, fastest, keras_timing, params, len(sketches))
+    summary.update(default=default, first_picture_s=first_picture)
     link = TrainingRunLink.open(paths)
     summary["registered_model"] = None if link is None else register_colorizer(link, paths, params)
     atomic.write_json(paths.export_metrics, summary)
-    log.info("export: wrote %s to %s; fastest: %s", ", ".join(written), target, fastest)
+    log.info(
+        "export: wrote %s to %s; fastest per image: %s; colorize and the GUI load: %s",
+        ", ".join(written),
+        target,
+        fastest,
+        default,
+    )
     if link is not None:
         log_to_training_run(link, target, paths.export_metrics, summary)
 
@@ -137,6 +150,16 @@ def _log_format(name: str, report: parity.FormatReport) -> None:
         )
 
 
+def _log_first_pictures(first_picture: Mapping[str, float | None], default: str | None) -> None:
+    for name, seconds in first_picture.items():
+        if seconds is None:
+            log.warning("export: %s: a fresh `sketch2color colorize` with it failed; not offered", name)
+        else:
+            log.info("export: %-15s first picture of a fresh colorize in %.2f s", name, seconds)
+    if default is None:
+        log.warning("export: no format agrees with Keras and runs; colorize and the GUI fall back to Keras")
+
+
 def fastest_usable(reports: Mapping[str, parity.FormatReport]) -> str | None:
     """The format with the lowest p50 latency among those that agree (or were not judged)."""
     usable = {n: r for n, r in reports.items() if r.agrees is not False}
@@ -145,7 +168,9 @@ def fastest_usable(reports: Mapping[str, parity.FormatReport]) -> str | None:
     return min(usable, key=lambda n: usable[n].timing.latency_ms_p50)
 
 
-def folder_manifest(reports, written, fastest, image_size: int, mode: str) -> dict:
+def folder_manifest(reports, written, fastest, default, first_picture, image_size: int, mode: str) -> dict:
+    """``models/export/formats.json``: ``default`` is what colorize and the GUI load
+    (:mod:`sketch2color.export.tool_format`); ``fastest`` the lowest per-image latency, for a server."""
     return {
         "image_size": image_size,
         "inference_mode": mode,
@@ -155,6 +180,8 @@ def folder_manifest(reports, written, fastest, image_size: int, mode: str) -> di
         "formats": {name: path.name for name, path in written.items()},
         "usable": [name for name, r in reports.items() if r.agrees is not False],
         "fastest": fastest,
+        "default": default,
+        "first_picture_s": dict(first_picture),
     }
 
 
@@ -204,6 +231,7 @@ def model_version_tags(summary: dict, run_id: str) -> dict[str, str]:
     tags = {
         "export.formats": ",".join(summary["formats"]),
         "export.fastest": str(summary["fastest"]),
+        "export.default": str(summary.get("default")),
         "export.artifacts": f"runs:/{run_id}/{ARTIFACT_FOLDER}",
         "export.inference_mode": summary["inference_mode"],
         "export.onnx": "not produced (see export.json)",
