@@ -24,7 +24,7 @@ from pipeline_repo import PipelineRepo, RepoSnapshot, make_pipeline_repo
 
 pytestmark = pytest.mark.slow
 
-STAGES = ("fetch", "split", "augment", "train", "evaluate", "export")
+STAGES = ("fetch", "split", "augment", "train", "evaluate", "export", "headline")
 
 
 def ran(output: str) -> set[str]:
@@ -137,11 +137,17 @@ def test_exp_run_with_another_lambda_reruns_from_train_and_shows_beside_the_base
     repo.git("add", "-A")
     repo.git("commit", "-qm", "baseline results")
     result = repo.dvc("exp", "run", "-n", "l1-50", "-S", "train.lambda_l1=50")
-    assert ran(result.stdout) == {"train", "evaluate", "export"}, result.stdout
+    assert ran(result.stdout) == {"train", "evaluate", "export", "headline"}, result.stdout
 
     shown = json.loads(repo.dvc("exp", "show", "--json").stdout)
     text = json.dumps(shown)
     assert "l1-50" in text and '"lambda_l1": 50' in text and '"lambda_l1": 100' in text
+    # A person reads the comparison in a terminal: the headline scores and the changed param fit 200
+    # columns (the changed dependencies' hashes, last, fold into DVC's "…").
+    table = repo.dvc("exp", "show", "--only-changed", "--no-pager", COLUMNS="200").stdout.splitlines()
+    header = next(line for line in table if "Experiment" in line).split()
+    assert max(len(line) for line in table) <= 200, "\n".join(table)
+    assert {"dE00", "ssim", "psnr", "img_per_s", "train.lambda_l1"} <= set(header), "\n".join(table)
     client = MlflowClient(f"sqlite:///{repo.root / 'mlflow.db'}")
     runs = client.search_runs(
         [client.get_experiment_by_name("sketch2color").experiment_id],
@@ -160,7 +166,7 @@ def test_a_split_param_reruns_split_and_everything_after_it_but_not_fetch(reprod
     status = repo.dvc("status", "--json").stdout
     assert set(json.loads(status)) == {"split"}, status
     rerun = repo.dvc("repro")
-    assert ran(rerun.stdout) == {"split", "augment", "train", "evaluate", "export"}, rerun.stdout
+    assert ran(rerun.stdout) == {"split", "augment", "train", "evaluate", "export", "headline"}, rerun.stdout
     manifest = json.loads((repo.root / "data" / "split" / "manifest.json").read_text())
     assert manifest["counts"]["val"] == 5
 

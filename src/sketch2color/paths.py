@@ -58,6 +58,8 @@ class ProjectPaths:
     """Scores against the number of hints (one row, at 0 hints, for a model without hints)."""
     EXPORT_METRICS: ClassVar[str] = "export.json"
     BENCH_METRICS: ClassVar[str] = "bench.json"
+    HEADLINE_METRICS: ClassVar[str] = "headline.json"
+    """The DVC metrics: the dozen scores `dvc exp show` compares (sketch2color.pipeline.headline)."""
 
     @classmethod
     def discover(cls) -> ProjectPaths:
@@ -168,6 +170,10 @@ class ProjectPaths:
     @property
     def export_metrics(self) -> Path:
         return self.metrics / self.EXPORT_METRICS
+
+    @property
+    def headline_metrics(self) -> Path:
+        return self.metrics / self.HEADLINE_METRICS
 
     @property
     def bench_metrics(self) -> Path:
