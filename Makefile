@@ -36,7 +36,13 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: install system-deps repro lint format test test-fast bench
 
-install: $(STAMP)
+# The page template `dvc plots show` uses (.dvc/config names it): Vega inline, no network.
+PLOTS_TEMPLATE := .dvc/offline_plots.html
+
+install: $(STAMP) $(PLOTS_TEMPLATE)
+
+$(PLOTS_TEMPLATE): $(STAMP) src/sketch2color/plots_page.py
+	$(BIN)/python -m sketch2color.plots_page $@
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,15 +63,15 @@ $(STAMP): pyproject.toml
 ## Run the whole pipeline on the embedded default data, or on a profile:
 ## `make repro PROFILE=openmoji` copies profiles/openmoji.yaml over params.yaml first.
 PROFILE ?=
-repro: $(STAMP)
+repro: $(STAMP) $(PLOTS_TEMPLATE)
 	$(if $(PROFILE),cp profiles/$(PROFILE).yaml params.yaml && echo "params.yaml is now profiles/$(PROFILE).yaml")
 	$(BIN)/dvc repro
 
 ## Debian packages the tests need: a virtual X screen and xdotool (real mouse and key events) for the
 ## GUI tests, and Ghostscript, so that the hostile-format tests show the PostScript payload is live
-## where a decoder would hand it over.
+## where a decoder would hand it over; and Chromium, to open `dvc plots show`'s page headless with no network.
 ## Skipped when not root or no apt (those tests are then skipped, and say so).
-SYSTEM_PACKAGES := xvfb:Xvfb xdotool:xdotool ghostscript:gs
+SYSTEM_PACKAGES := xvfb:Xvfb xdotool:xdotool ghostscript:gs chromium:chromium
 system-deps:
 	@missing=; for entry in $(SYSTEM_PACKAGES); do \
 	  command -v $${entry#*:} >/dev/null || missing="$$missing $${entry%%:*}"; done; \
