@@ -32,6 +32,7 @@ SECTIONS = (
     "data_stages",
     "stages",
     "colorize",
+    "first_picture",
     "repro",
 )
 DEFAULT_SECTIONS = SECTIONS[:-1]  # repro takes as long as the whole default pipeline: opt-in
@@ -48,6 +49,7 @@ RUNNERS = {
     "data_stages": ("data_stages", "data_stages_section"),
     "stages": ("stages", "stages_section"),
     "colorize": ("colorize_memory", "colorize_section"),
+    "first_picture": ("first_picture", "first_picture_section"),
     "repro": ("repro", "repro_section"),
 }
 

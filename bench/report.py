@@ -194,6 +194,18 @@ def _colorize_rows(section: dict) -> list[Row]:
     return rows
 
 
+def _first_picture_rows(section: dict) -> list[Row]:
+    return [
+        (
+            f"colorize one {section['sketch']} sketch, {name}",
+            f"{_f(r['wall_s_min'], 2)} s",
+            f"fresh process, start-up included; slowest of {r['runs']} {_f(r['wall_s_max'], 2)} s, "
+            f"{_f(r['peak_rss_mib'], 0)} MiB peak",
+        )
+        for name, r in section["formats"].items()
+    ]
+
+
 def _repro_rows(section: dict) -> list[Row]:
     rows = [
         ("dvc repro, empty cache", _f(section["empty_cache_wall_s"], 0, " s"), section["params"]),
@@ -218,6 +230,7 @@ FORMATTERS = {
     "data_stages": _data_rows,
     "stages": _stages_rows,
     "colorize": _colorize_rows,
+    "first_picture": _first_picture_rows,
     "repro": _repro_rows,
 }
 

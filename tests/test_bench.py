@@ -18,7 +18,16 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SECTIONS = ("train", "input_pipeline", "serving", "serving_load", "data_stages", "stages", "colorize")
+DEFAULT_SECTIONS = (
+    "train",
+    "input_pipeline",
+    "serving",
+    "serving_load",
+    "data_stages",
+    "stages",
+    "colorize",
+    "first_picture",
+)
 
 
 def _bench(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -143,6 +152,17 @@ def test_colorize_memory_is_measured_for_a_small_and_a_ten_times_larger_folder(q
     assert section["peak_rss_growth_mib"] == pytest.approx(
         large["peak_rss_mib"] - small["peak_rss_mib"], abs=0.2
     )
+
+
+@pytest.mark.slow
+def test_one_fresh_colorize_is_measured_for_every_format(quick_run):
+    result, bench = quick_run
+    section = bench["first_picture"]
+    assert set(section["formats"]) == {"keras", "savedmodel", "tflite_float32", "tflite_float16"}
+    for figures in section["formats"].values():
+        assert figures["wall_s_max"] >= figures["wall_s_min"] > 0 and figures["peak_rss_mib"] > 0
+    assert section["quickest"] in section["formats"]
+    assert "colorize one 256x256 sketch, tflite_float32" in result.stdout
 
 
 @pytest.mark.slow
