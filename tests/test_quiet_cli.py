@@ -116,6 +116,28 @@ def test_a_bad_request_is_refused_before_any_model_loads(args, message, model_fi
     assert not (tmp_path / "out.png").exists()
 
 
+def test_a_registered_model_is_as_quiet(model_files, sketch, tmp_path):
+    """``--model models:/...`` reads the colorizer through MLflow, which imported the served model's
+    module and printed its "Add type hints" warning."""
+    import contextlib
+
+    from sketch2color.export.registration import log_and_register
+
+    from helpers import mlflow_store_with_run
+
+    store = tmp_path / "store"
+    store.mkdir()
+    with contextlib.chdir(store):  # a new store's Default experiment keeps its files in ./mlruns
+        uri, _, run_id = mlflow_store_with_run(store, "registered")
+        log_and_register(run_id, model_files["keras"], "eval", "sketch2color-generator", uri)
+    args = [str(sketch), "-o", "out.png", "--model", "models:/sketch2color-generator/latest"]
+    done = colorize(args, tmp_path, user_env(MLFLOW_TRACKING_URI=uri))
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 3, done.stderr
+    assert "version 1 of sketch2color-generator" in lines[0] and lines[1].startswith("model: ")
+
+
 def test_importing_the_served_model_prints_no_mlflow_warning(tmp_path):
     done = subprocess.run(
         [sys.executable, "-W", "default", "-c", "import sketch2color.serving"],

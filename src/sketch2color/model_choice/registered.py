@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -111,6 +112,7 @@ def default_cache() -> Path:
 def _download(uri: str, tracking_uri: str, cache: Path) -> Path:
     """The model's files in the cache, downloaded once per store and pinned URI."""
     import mlflow
+    from mlflow.environment_variables import MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR
 
     from sketch2color.atomic import atomic_directory
 
@@ -118,6 +120,8 @@ def _download(uri: str, tracking_uri: str, cache: Path) -> Path:
     folder = cache / key
     if (folder / MLMODEL).is_file():
         return folder
+    if not sys.stderr.isatty():  # MLflow's bar, like colorize's own, only for a person: piped, a line a file
+        os.environ.setdefault(MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.name, "false")
     with atomic_directory(folder) as staging:
         mlflow.artifacts.download_artifacts(
             artifact_uri=uri, dst_path=str(staging), tracking_uri=tracking_uri, registry_uri=tracking_uri
