@@ -33,6 +33,7 @@ SECTIONS = (
     "stages",
     "colorize",
     "first_picture",
+    "recolour",
     "repro",
 )
 DEFAULT_SECTIONS = SECTIONS[:-1]  # repro takes as long as the whole default pipeline: opt-in
@@ -50,6 +51,7 @@ RUNNERS = {
     "stages": ("stages", "stages_section"),
     "colorize": ("colorize_memory", "colorize_section"),
     "first_picture": ("first_picture", "first_picture_section"),
+    "recolour": ("recolour", "recolour_section"),
     "repro": ("repro", "repro_section"),
 }
 

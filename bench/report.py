@@ -206,6 +206,28 @@ def _first_picture_rows(section: dict) -> list[Row]:
     ]
 
 
+def _recolour_rows(section: dict) -> list[Row]:
+    rows = []
+    for size, r in section["sizes"].items():
+        rows.append(
+            (
+                f"recolour {size}, {section['dabs']} dabs",
+                f"{_f(r['full_s'], 3)} s",
+                f"in-process, model and fill; hint model {_f(r['full_hint_model_s'], 3)} s; regions "
+                f"{_f(r['regions_s'], 3)} s, spread {_f(r['spread_s'], 3)} s, fill {_f(r['fill_s'], 3)} s",
+            )
+        )
+        rows.append(
+            (
+                f"GUI: one more dab, {size}",
+                f"{_f(r['gui_dab_s'], 3)} s",
+                "regions and colour kept; hint model (model and spread redone) "
+                f"{_f(r['gui_dab_hint_model_s'], 3)} s",
+            )
+        )
+    return rows
+
+
 def _repro_rows(section: dict) -> list[Row]:
     rows = [
         ("dvc repro, empty cache", _f(section["empty_cache_wall_s"], 0, " s"), section["params"]),
@@ -231,6 +253,7 @@ FORMATTERS = {
     "stages": _stages_rows,
     "colorize": _colorize_rows,
     "first_picture": _first_picture_rows,
+    "recolour": _recolour_rows,
     "repro": _repro_rows,
 }
 

@@ -474,13 +474,25 @@ def test_hints_from_a_file_and_from_points_reach_the_model_where_they_were_put(t
     assert result[100:, 150:].max() < 40  # no hint there: the echo model's black
 
 
-def test_hints_need_a_hint_model_and_one_sketch_and_are_parsed_strictly(tmp_path, models, capsys):
-    sketch = save_image(tmp_path / "s.png", marked_rgb(20, 20))
+def test_a_model_without_hint_channels_takes_dabs_in_the_picture(tmp_path, models):
+    """The red Keras model has no hint inputs: the dab fills its square after the model."""
+    drawing = np.full((80, 80, 3), 255, np.uint8)
+    drawing[20:60, 20:23] = drawing[20:60, 57:60] = drawing[20:23, 20:60] = drawing[57:60, 20:60] = 0
+    sketch = save_image(tmp_path / "box.png", drawing)
     out = tmp_path / "o.png"
     rc = main(
-        ["colorize", str(sketch), "-o", str(out), "--model", str(models["red"]), "--hint", "5,5,#ff0000"]
+        ["colorize", str(sketch), "-o", str(out), "--model", str(models["red"]), "--hint", "40,40,#00ff00"]
     )
-    assert rc == 1 and "not trained with hints" in capsys.readouterr().err
+    assert rc == 0
+    result = read(out)
+    assert (result[25:55, 25:55] == (0, 255, 0)).all()  # the whole square, in the dab's colour
+    outside = result[:15].reshape(-1, 3).mean(axis=0)
+    assert outside[0] > 150 and outside[1] < 80, outside  # the model's red around it
+
+
+def test_hints_are_parsed_strictly(tmp_path, models, capsys):
+    sketch = save_image(tmp_path / "s.png", marked_rgb(20, 20))
+    out = tmp_path / "o.png"
     with pytest.raises(SystemExit):
         main(["colorize", str(sketch), "-o", str(out), "--hint", "5;5;red"])
     assert "x,y,#rrggbb" in capsys.readouterr().err

@@ -21,10 +21,14 @@ def stats(mean: float) -> dict:
 
 def evaluation(with_hints: bool = True) -> dict:
     rows = [
-        {"hints": 0, "fill_delta_e": 22.2, "picture_fill_delta_e": 24.9, "ssim": 0.88},
-        {"hints": 1, "fill_delta_e": 22.1, "picture_fill_delta_e": 20.7, "ssim": 0.88},
-        {"hints": 10, "fill_delta_e": 21.1, "picture_fill_delta_e": 13.6, "ssim": 0.88},
+        {"hints": 0, "fill_delta_e": 22.2, "picture_fill_delta_e": 24.9, "picture_leak": 0.0},
+        {"hints": 1, "fill_delta_e": 22.1, "picture_fill_delta_e": 20.7, "picture_leak": 0.001},
+        {"hints": 10, "fill_delta_e": 21.1, "picture_fill_delta_e": 13.6, "picture_leak": 0.004},
     ]
+    for row, gapped in zip(rows, (25.0, 21.0, 8.1), strict=True):
+        row.update(
+            gap4_fill_delta_e=gapped - 1, gap16_fill_delta_e=gapped, gap16_leak=row["picture_leak"] * 2
+        )
     return {
         "model": {"fill_delta_e": stats(22.2), "ssim": stats(0.88)},
         "baseline_sketch": {"fill_delta_e": stats(29.0)},
@@ -35,7 +39,11 @@ def evaluation(with_hints: bool = True) -> dict:
             "stretched": {"fill_delta_e": stats(27.0), "ssim": stats(0.9), "psnr": stats(17.0)},
             "baseline_sketch": {"fill_delta_e": stats(30.1), "ssim": stats(0.93), "psnr": stats(15.9)},
         },
-        "hints": {"counts": [0, 1, 10] if with_hints else [0], "table": rows if with_hints else rows[:1]},
+        "hints": {
+            "counts": [0, 1, 10] if with_hints else [0],
+            "gap_widths_px_at_512": [4, 16] if with_hints else [],
+            "table": rows if with_hints else [{"hints": 0, "fill_delta_e": 22.2}],
+        },
     }
 
 
@@ -55,6 +63,8 @@ def test_the_headline_is_the_picture_the_baseline_the_hint_curve_speed_and_the_t
         "base_dE00": 30.1,  # the baseline scored in the picture, not at the model's size
         "dabs": {"1": 20.7, "10": 13.6},
         "square": {"0": 22.2, "1": 22.1, "10": 21.1},
+        "gap16": {"10": 8.1},  # the widest gaps only
+        "leak": 0.008,  # the worst of every count, closed or gapped
         "img_per_s": 57.2,
         "latency_ms": 6.4,  # the format colorize loads, not the fastest per image
     }

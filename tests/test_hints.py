@@ -20,8 +20,7 @@ from sketch2color.config import HintsConfig
 from sketch2color.data.hints import as_rgba, patch_sides, sample_hints
 from sketch2color.data.images import join_halves
 from sketch2color.data.shards import Pair, write_shards
-from sketch2color.evaluation.full_resolution import score_full_resolution
-from sketch2color.evaluation.hint_curve import Originals, score_hint_curve
+from sketch2color.evaluation.hint_curve import Originals, score_hint_curve, write_csv
 from sketch2color.image_io import write_rgb
 from sketch2color.inference.backends import KerasBackend
 from sketch2color.lineart import line_mask_tensor, paper_mask_tensor
@@ -211,9 +210,8 @@ def test_the_hint_curve_scores_the_picture_where_a_dab_fills_its_shape(tmp_path)
     backend = KerasBackend(tmp_path / "dabs.keras", "eval")
     names = [pair.name for pair in pairs]
 
-    plain = score_full_resolution(backend, raw, names, 10**7, 5).scores["line_faithful"]
     curve = score_hint_curve(
-        backend, tmp_path / "split", SIZE, HintsConfig(enabled=True), 5, Originals(raw, names, 10**7), plain
+        backend, tmp_path / "split", SIZE, HintsConfig(enabled=True), 5, Originals(raw, names, 10**7, (8,))
     )
 
     report = curve.to_dict()
@@ -224,4 +222,10 @@ def test_the_hint_curve_scores_the_picture_where_a_dab_fills_its_shape(tmp_path)
     # hints nearly every image has one there: a tenth of each image is its shape.)
     assert rows[10]["fill_delta_e"] > 0.7 * rows[0]["fill_delta_e"]
     assert rows[10]["picture_fill_delta_e"] < 0.3 * rows[0]["picture_fill_delta_e"]
+    # With 8 px gaps cut into the shapes' outlines, the dabs still fill them, and the page stays paper.
+    assert rows[10]["gap8_fill_delta_e"] < 0.4 * rows[0]["gap8_fill_delta_e"]
+    assert all(row[f"{kind}_leak"] < 0.01 for row in rows.values() for kind in ("picture", "gap8"))
+    write_csv(curve, tmp_path / "curve.csv")
+    header = (tmp_path / "curve.csv").read_text().splitlines()[0].split(",")
+    assert {"gap8_fill_delta_e", "gap8_leak", "picture_leak", "picture_tint"} <= set(header)
     assert rows[10]["picture_psnr"] > rows[0]["picture_psnr"] + 5

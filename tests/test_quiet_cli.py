@@ -116,7 +116,7 @@ def test_a_bad_request_is_refused_before_any_model_loads(args, message, model_fi
     assert not (tmp_path / "out.png").exists()
 
 
-def test_a_registered_model_is_as_quiet(model_files, sketch, tmp_path):
+def test_a_registered_model_is_as_quiet(model_files, sketch, tmp_path, new_mlflow_store):
     """``--model models:/...`` reads the colorizer through MLflow, which imported the served model's
     module and printed its "Add type hints" warning."""
     import contextlib
@@ -128,7 +128,7 @@ def test_a_registered_model_is_as_quiet(model_files, sketch, tmp_path):
     store = tmp_path / "store"
     store.mkdir()
     with contextlib.chdir(store):  # a new store's Default experiment keeps its files in ./mlruns
-        uri, _, run_id = mlflow_store_with_run(store, "registered")
+        uri, _, run_id = mlflow_store_with_run(new_mlflow_store(store), "registered")
         log_and_register(run_id, model_files["keras"], "eval", "sketch2color-generator", uri)
     args = [str(sketch), "-o", "out.png", "--model", "models:/sketch2color-generator/latest"]
     done = colorize(args, tmp_path, user_env(MLFLOW_TRACKING_URI=uri))

@@ -13,6 +13,9 @@ from pathlib import Path
 from sketch2color import __version__
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
+from sketch2color.inference.compose import FillSettings
+from sketch2color.inference.fill import DEFAULT_FILL_RULE, FILL_RULES
+from sketch2color.inference.regions import DEFAULT_LINE_DARKNESS, GAP_PER_512_PX
 from sketch2color.inference.user_hints import UserHints
 from sketch2color.logs import LOG_LEVEL_VARIABLE
 from sketch2color.logs import configure as configure_logs
@@ -43,6 +46,7 @@ def _colorize(args: argparse.Namespace) -> int:
         output_mode=args.output,
         hints=UserHints(args.hints, tuple(args.hint), args.hint_radius),
         layers=args.layers,
+        fill=FillSettings(args.gap, args.line_darkness, args.fill_rule),
     )
 
 
@@ -114,6 +118,13 @@ def _dab(text: str):
         return parse_dab(text)
     except Sketch2ColorError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _darkness(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 255:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 255, got {value}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -211,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="HINTS.png",
         help="colour hints for one sketch: an RGBA image of any size (scaled with the sketch) whose "
-        "non-transparent pixels say which colour goes there; needs a model trained with hints",
+        "opaque pixels are dabs: each fills the region it is put in with its colour, with any model",
     )
     colorize.add_argument(
         "--hint",
@@ -226,6 +237,36 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         metavar="PX",
         help="the dabs' radius in the sketch's pixels (default: 1%% of its longer side, at least 2)",
+    )
+    fill = colorize.add_argument_group(
+        "how dabs fill",
+        "A dab colours the region it is put in, up to the lines, even where the outline has gaps up to "
+        "--gap px, and the paper around the drawing stays paper. This works with any model; a model "
+        "trained with hints (train.hints.enabled) also sees the dabs and colours the rest of the "
+        "drawing with them in mind.",
+    )
+    fill.add_argument(
+        "--gap",
+        type=_positive_int,
+        metavar="PX",
+        help=f"the widest gap in an outline that still closes its region, in the sketch's pixels "
+        f"(default: {GAP_PER_512_PX} px for each 512 px of its longer side)",
+    )
+    fill.add_argument(
+        "--line-darkness",
+        type=_darkness,
+        default=DEFAULT_LINE_DARKNESS,
+        metavar="0-255",
+        help=f"how dark a pixel must be (255 minus its darkest channel) to stop a fill; lower it for "
+        f"faint pencil (default: {DEFAULT_LINE_DARKNESS})",
+    )
+    fill.add_argument(
+        "--fill-rule",
+        choices=FILL_RULES,
+        default=DEFAULT_FILL_RULE,
+        help="what regions without a dab get: model (default): the model's colour, or the colour of a "
+        "dabbed region the model coloured alike; nearest: the nearest dab's colour across the weakest "
+        "boundary, as Krita's Colorize Mask",
     )
     colorize.set_defaults(handler=_colorize)
 

@@ -280,6 +280,13 @@ class TrainConfig(_Section):
 InferenceMode = Literal["eval", "train_dropout"]
 
 
+GapWidths = Annotated[
+    tuple[Annotated[int, Field(ge=1, le=128)], ...],
+    # YAML gives a list; strict mode would take only a tuple. The items stay strict.
+    Field(strict=False, max_length=8, description="a list of up to 8 gap widths, each 1 to 128 px"),
+]
+
+
 class EvaluateConfig(_Section):
     """Test-split scoring.
 
@@ -288,6 +295,9 @@ class EvaluateConfig(_Section):
     test-time dropout as the original paper's code did.
     ``full_resolution_images``: how many test pairs (the first, in test order)
     are also scored at the originals' resolution, as ``colorize`` colours them.
+    ``gap_widths``: the widths (px at 512 px) of the gaps cut into those
+    originals' lines for the gapped hint curves
+    (:mod:`sketch2color.evaluation.gaps`); empty: the closed lines only.
     """
 
     inference_mode: InferenceMode = "eval"
@@ -296,6 +306,7 @@ class EvaluateConfig(_Section):
     fid: bool = False
     fid_max_images: Annotated[int, Field(ge=2, le=10**7)] = 1000
     full_resolution_images: Annotated[int, Field(ge=0, le=10**7)] = 500
+    gap_widths: GapWidths = (4, 8, 16)
 
 
 ExportFormat = Literal["savedmodel", "tflite_float32", "tflite_float16"]

@@ -9,8 +9,9 @@ disagree about which pixel is a line.
   below mid-grey. It is the ink the model sees and the metrics leave out: an
   anti-aliased edge lighter than half its stroke is counted as paper, so a
   line's share of a drawing does not grow with its blur. The fill that
-  carries a user's dabs across a drawing has its own rule for what stops
-  colour (:mod:`sketch2color.inference.hint_regions`).
+  carries a user's dabs across a drawing has its own, lighter rule for what
+  stops colour, so pencil strokes are walls too
+  (:data:`sketch2color.inference.regions.DEFAULT_LINE_DARKNESS`).
 * **Paper** (:data:`PAPER_LEVEL`): a ground-truth pixel with every channel
   near white. JPEG-like noise and a faint paper tone stay paper.
 * **Fill**: neither line in the sketch nor paper in the truth: the pixels an

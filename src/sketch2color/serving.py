@@ -9,11 +9,14 @@ imports as its code, and colours through the inference layer, exactly as
 
 * input: a DataFrame (or the ``inputs`` of a JSON request) with an ``image``
   column of base64 pictures (PNG, JPEG, WebP, BMP, TIFF, GIF) of any size, and
-  for a model trained with hints an optional ``hints`` column: base64 RGBA
-  PNGs of any size whose non-transparent pixels are colour hints (scaled
-  with their sketch);
+  an optional ``hints`` column: base64 RGBA PNGs of any size whose
+  non-transparent pixels are colour dabs (scaled with their sketch). Every
+  model takes them: each dab fills its region in the picture; a model
+  trained with hints also sees them;
 * params (:data:`REQUEST_PARAMS`): ``output`` is ``line_faithful`` (the
-  default) or ``raw``;
+  default) or ``raw``; ``gap`` (pixels; none: scaled with the sketch),
+  ``line_darkness`` and ``fill_rule`` are ``colorize``'s ``--gap``,
+  ``--line-darkness`` and ``--fill-rule``;
 * output: a DataFrame whose ``image`` column holds each coloured picture, at
   its sketch's size, as base64 PNG.
 
@@ -51,6 +54,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sketch2color.config import InferenceMode
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OUTPUT_MODES
+from sketch2color.inference.compose import DEFAULT_FILL, FillSettings
+from sketch2color.inference.fill import FILL_RULES
 
 IMAGE_COLUMN = "image"
 HINTS_COLUMN = "hints"
@@ -59,6 +64,11 @@ GENERATOR_ARTIFACT = "generator"
 SETTINGS_ARTIFACT = "settings"
 """A small JSON artifact (the inference mode); MLflow would log a model_config as run params too."""
 OUTPUT_PARAM = "output"
+GAP_PARAM = "gap"
+LINE_DARKNESS_PARAM = "line_darkness"
+FILL_RULE_PARAM = "fill_rule"
+MAX_GAP = 1000
+"""The widest gap a request may close, in pixels (the trapped ball's cost grows with it)."""
 MAX_REASON_CHARS = 240
 """A refusal's reason is cut here: the answer stays a few hundred bytes whatever a decoder says."""
 
@@ -120,8 +130,24 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
     return lambda value: None if value in choices else f"expected one of {', '.join(choices)}"
 
 
+def _gap(value: Any) -> str | None:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if value is None or (number and 1 <= value <= MAX_GAP):
+        return None
+    return f"expected pixels from 1 to {MAX_GAP}, or none for the default (scaled with the sketch)"
+
+
+def _darkness(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 255:
+        return None
+    return "expected a whole number from 1 to 255"
+
+
 REQUEST_PARAMS: tuple[RequestParam, ...] = (
     RequestParam(OUTPUT_PARAM, "string", DEFAULT_OUTPUT, _one_of(OUTPUT_MODES)),
+    RequestParam(GAP_PARAM, "double", DEFAULT_FILL.gap, _gap),
+    RequestParam(LINE_DARKNESS_PARAM, "long", DEFAULT_FILL.line_darkness, _darkness),
+    RequestParam(FILL_RULE_PARAM, "string", DEFAULT_FILL.rule, _one_of(FILL_RULES)),
 )
 """Every param a request may set; the signature and :func:`request_params` both read this table."""
 
@@ -261,7 +287,7 @@ class Row:
     hints: bytes | None
 
 
-def read_rows(model_input: Any, limits: ServingLimits, takes_hints: bool) -> list[Row]:
+def read_rows(model_input: Any, limits: ServingLimits) -> list[Row]:
     """The request's pictures as bytes, every bound checked from the headers before any pixel is decoded."""
     columns = {column: request_column(model_input, column) for column in COLUMNS}
     count = len(columns[IMAGE_COLUMN])
@@ -270,9 +296,6 @@ def read_rows(model_input: Any, limits: ServingLimits, takes_hints: bool) -> lis
             f"row {limits.max_rows}: the request has {count} rows, "
             f"over the limit of max_rows={limits.max_rows}"
         )
-    if not takes_hints and any(text is not None for text in columns[HINTS_COLUMN]):
-        row = next(row for row, text in enumerate(columns[HINTS_COLUMN]) if text is not None)
-        raise refuse(row, HINTS_COLUMN, "this model was not trained with hints; send no hints column")
     rows, total = [], 0
     for row in range(count):
         image_text, hints_text = columns[IMAGE_COLUMN][row], columns[HINTS_COLUMN][row]
@@ -392,7 +415,7 @@ class SketchColorizer(PythonModel):
     def predict(self, context, model_input: pd.DataFrame, params: dict[str, Any] | None = None):
         deadline = Deadline(server_timeout_s())
         values = request_params(params)
-        rows = read_rows(model_input, self.limits, self.backend.takes_hints)
+        rows = read_rows(model_input, self.limits)
         if not self.turns.acquire(timeout=deadline.remaining()):
             raise deadline.expired()
         try:
@@ -411,13 +434,14 @@ class SketchColorizer(PythonModel):
             sketch = decode(row.image, index, IMAGE_COLUMN, self.limits)
             hints = None if row.hints is None else decode(row.hints, index, HINTS_COLUMN, self.limits)
             prepared.append(prepare(sketch, self.backend.input_size, hints))
+        fill = FillSettings(values[GAP_PARAM], values[LINE_DARKNESS_PARAM], values[FILL_RULE_PARAM])
         pending = list(reversed(color_prepared(self.backend, prepared))) if prepared else []
         del prepared
         pictures = []
         while pending:
             deadline.check()
             answer = pending.pop()  # dropped once painted: its full-size sketch is not needed any more
-            pictures.append(encode_png(answer.picture(values[OUTPUT_PARAM])))
+            pictures.append(encode_png(answer.picture(values[OUTPUT_PARAM], fill)))
             del answer
         return pictures
 

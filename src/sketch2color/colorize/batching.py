@@ -28,6 +28,7 @@ from sketch2color.inference.colorizer import (
     color_prepared,
     prepare,
 )
+from sketch2color.inference.compose import DEFAULT_FILL, FillSettings
 from sketch2color.inference.errors import Report
 from sketch2color.layered import paint_stack, write_layer_folder, write_result
 
@@ -52,13 +53,13 @@ def _prepare(job: Job, size: int, max_pixels: int) -> tuple[Job, Prepared] | Fai
     return job, prepare(rgb, size, hints)
 
 
-def _finish(job: Job, colored: Colored, output: OutputMode) -> Failure | None:
+def _finish(job: Job, colored: Colored, output: OutputMode, fill: FillSettings) -> Failure | None:
     """Bring one coloured square to its file's size and write it, flat or as layers (in an I/O thread)."""
     try:
         if output == "raw":  # a flat picture only: the command refuses layers with it
             write_rgb(colored.picture(output), job.target)
             return None
-        layers = colored.layers()
+        layers = colored.layers(fill)
         write_result(job.target, layers)
         if job.layers is not None:
             write_layer_folder(paint_stack(layers), job.layers)
@@ -79,6 +80,7 @@ def colorize_jobs(
     advance: Callable[[int], object] = lambda n: None,
     io_workers: int = DEFAULT_IO_WORKERS,
     output: OutputMode = DEFAULT_OUTPUT,
+    fill: FillSettings = DEFAULT_FILL,
 ) -> Summary:
     """Colour each job's file into its target, ``batch_size`` squares per model call.
 
@@ -112,7 +114,7 @@ def colorize_jobs(
         def flush() -> None:
             colored = color_prepared(backend, [prepared for _, prepared in pending])
             for (job, _), result in zip(pending, colored, strict=True):
-                writing.append((job, pool.submit(_finish, job, result, output)))
+                writing.append((job, pool.submit(_finish, job, result, output, fill)))
             pending.clear()
             settle_writes(keep=window)
 

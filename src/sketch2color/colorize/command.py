@@ -16,6 +16,7 @@ from sketch2color.colorize.errors import ColorizeError
 from sketch2color.colorize.inputs import plan_jobs
 from sketch2color.config import InferenceMode
 from sketch2color.inference.colorizer import DEFAULT_OUTPUT, OutputMode
+from sketch2color.inference.compose import DEFAULT_FILL, FillSettings
 from sketch2color.inference.selection import Settings
 from sketch2color.inference.user_hints import NO_HINTS, UserHints
 from sketch2color.layered import is_layered
@@ -35,6 +36,7 @@ def run_colorize(
     output_mode: OutputMode = DEFAULT_OUTPUT,
     hints: UserHints = NO_HINTS,
     layers: Path | None = None,
+    fill: FillSettings = DEFAULT_FILL,
     paths: ProjectPaths | None = None,
 ) -> int:
     """The ``colorize`` command. Exit code: 0 when every sketch was coloured, 1 when any failed.
@@ -70,11 +72,6 @@ def run_colorize(
     if jobs:
         settings = Settings.from_project(paths, report)
         backend = choose_model(model, paths, inference_mode, report, settings.inference_mode)
-        if hints and not backend.takes_hints:
-            raise ColorizeError(
-                f"--hints/--hint: {backend.path} was not trained with hints (train.hints.enabled); "
-                "train a hint model, for example with profiles/openmoji-hints.yaml"
-            )
         report(f"model: {backend.path} ({backend.format}, {backend.input_size}x{backend.input_size} px)")
         with tqdm(
             total=len(jobs),
@@ -92,6 +89,7 @@ def run_colorize(
                 report=report,
                 advance=bar.update,
                 output=output_mode,
+                fill=fill,
             )
     problems = len(failures) + len(summary.failures)
     where = jobs[0].target if len(jobs) == 1 and len(sources) == 1 and not sources[0].is_dir() else output

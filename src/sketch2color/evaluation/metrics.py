@@ -25,6 +25,13 @@ models, baselines and exported formats are directly comparable.
   came back. About 1 is a just-visible difference, 2-10 a clear one, above 30
   another colour. An image with no fill pixels has no score and is left out
   of the mean (``fill_images`` counts those that have one).
+* Leak and tint, for pictures at the sketch's own resolution: leak is the share of the ground truth's
+  paper around the drawing (white in the truth, off the sketch's lines, and
+  connected to the border) that the picture paints in one of the dabs'
+  colours: nearer (CIEDE2000) to a dab's colour than to white, and visibly
+  off white (:data:`PAPER_SEEN`). A dab that floods through a gap onto the
+  page shows here; the model's own faint tint does not, unless it has a
+  dab's colour. Tint is the share painted visibly off white in any colour.
 * Line fidelity, for pictures at the sketch's own resolution: ``line_recall``
   is the share of the sketch's line pixels that are line (dark) in the
   output too, ``line_iou`` the intersection over union of the two sets of
@@ -39,6 +46,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import cv2
 import numpy as np
 
 from sketch2color import lineart
@@ -152,6 +160,38 @@ def line_iou_per_image(predictions: np.ndarray, sketches: np.ndarray) -> np.ndar
     both = (lines & dark).reshape(len(lines), -1).sum(axis=1)
     either = (lines | dark).reshape(len(lines), -1).sum(axis=1)
     return np.where(either > 0, both / np.maximum(either, 1), np.nan)
+
+
+PAPER_SEEN = 5.0
+"""CIEDE2000 from white above which a pixel of the page no longer looks like paper."""
+
+
+def paper_marks(
+    picture: np.ndarray, truth: np.ndarray, sketch: np.ndarray, dab_colors: np.ndarray
+) -> tuple[float, float]:
+    """(leak, tint): the shares of the truth's paper around the drawing that ``picture`` paints in one
+    of ``dab_colors`` ((k, 3) uint8), and visibly off white in any colour; (0, 0) without such paper."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    paper = lineart.paper_mask(truth) & ~lineart.line_mask(sketch)
+    _, regions = cv2.connectedComponents(paper.astype(np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([regions[0], regions[-1], regions[:, 0], regions[:, -1]]))
+    outside = np.isin(regions, border[border > 0])
+    total = int(outside.sum())
+    if total == 0:
+        return 0.0, 0.0
+    marked = picture[outside]
+    marked = marked[(marked < 250).any(axis=-1)]  # near-white pixels are paper: skip the slow colour maths
+    if len(marked) == 0:
+        return 0.0, 0.0
+    pixels = rgb2lab(marked[:, None, :])
+    to_white = deltaE_ciede2000(pixels, rgb2lab(np.full((1, 1, 3), 255, np.uint8)))[:, 0]
+    seen = to_white > PAPER_SEEN
+    if len(dab_colors) == 0:
+        return 0.0, float(seen.sum() / total)
+    dabs = rgb2lab(np.asarray(dab_colors, np.uint8)[:, None, :])
+    to_dab = np.min([deltaE_ciede2000(pixels, dab[None])[:, 0] for dab in dabs], axis=0)
+    return float(((to_dab < to_white) & seen).sum() / total), float(seen.sum() / total)
 
 
 class MetricAccumulator:

@@ -26,7 +26,8 @@ BRUSH_LIMITS = (2, 300)
 RECENT_COLORS = 10
 SWATCH_PX = 16
 REFERENCE_SIZE = (176, 100)
-GAP_LIMITS = (0, 64)
+GAP_LIMITS = (1, 400)
+"""The Gap control's range, in sketch pixels (the default is 16 px per 512 px of the sketch)."""
 
 
 class RecentColors:
@@ -59,7 +60,7 @@ class HintPanel(ttk.Frame):
         on_open_reference: Callable[[], None],
         on_pick_reference: Callable[[int, int], object],
         on_gap_changed: Callable[[], None],
-        gap_default: int | None,
+        gap_default: int,
     ) -> None:
         super().__init__(master, padding=(0, 0, 8, 0))
         self.tool = tk.StringVar(master=self, value="brush")
@@ -94,12 +95,12 @@ class HintPanel(ttk.Frame):
             size_row, from_=BRUSH_LIMITS[0], to=BRUSH_LIMITS[1], width=5, textvariable=self.brush
         )
         self.brush_box.pack(side=tk.RIGHT)
-        # The fill's gap (issue 19): how wide a gap in an outline a dab's fill still closes, in sketch
-        # pixels. Enabled once the inference layer has the setting (gap_default is then its default).
+        # The fill's gap: how wide a gap in an outline a dab's fill still closes, in sketch pixels.
+        # Each opened sketch sets it to the inference layer's default for its size.
         gap_row = ttk.Frame(self)
         gap_row.pack(fill=tk.X, pady=(4, 0))
         ttk.Label(gap_row, text="Gap px").pack(side=tk.LEFT)
-        self.gap = tk.IntVar(master=self, value=gap_default or 0)
+        self.gap = tk.IntVar(master=self, value=gap_default)
         self.gap_box = ttk.Spinbox(
             gap_row,
             from_=GAP_LIMITS[0],
@@ -109,8 +110,8 @@ class HintPanel(ttk.Frame):
             command=on_gap_changed,
         )
         self.gap_box.pack(side=tk.RIGHT)
-        if gap_default is None:
-            self.gap_box.state(["disabled"])
+        self.gap_box.bind("<Return>", lambda _event: on_gap_changed())
+        self.gap_box.bind("<FocusOut>", lambda _event: on_gap_changed())
 
         history = ttk.Frame(self)
         history.pack(fill=tk.X, pady=(6, 0))

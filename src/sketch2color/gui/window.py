@@ -47,6 +47,7 @@ from sketch2color.gui.worker import (
     Worker,
 )
 from sketch2color.inference.backends import Backend
+from sketch2color.inference.regions import default_gap
 from sketch2color.inference.selection import Settings
 from sketch2color.layered import OutputNameError, check_output_name
 from sketch2color.paths import ProjectPaths
@@ -56,9 +57,6 @@ RECOLOR_DELAY_MS = 300
 """How long after the last change to the hints the result is coloured again."""
 POLL_MS = 40
 MIN_SIZE = (760, 460)
-GAP_DEFAULT: int | None = None
-"""The fill's default gap in sketch pixels, once the inference layer has that setting (issue 19):
-then this reads it from there, and the panel's Gap control is enabled and passed to the worker."""
 
 
 class ColorizerApp:
@@ -133,7 +131,7 @@ class ColorizerApp:
             on_open_reference=lambda: dialogs.open_reference(self),
             on_pick_reference=lambda x, y: self.pick_color("reference", x, y),
             on_gap_changed=self._hints_changed,
-            gap_default=GAP_DEFAULT,
+            gap_default=default_gap(512, 512),
         )
         self.panel.pack(side=tk.LEFT, fill=tk.Y)
         views = ttk.Frame(main)
@@ -184,6 +182,7 @@ class ColorizerApp:
         self.sketch, self.sketch_path, self.recolored = sketch, path, None
         height, width = sketch.shape[:2]
         self.hints = HintLayer(height, width)
+        self.panel.gap.set(default_gap(height, width))
         self._generation += 1
         self._submit(OpenSketch(sketch, self._generation), f"Opened {path.name} ({width}x{height} px).")
         self.root.update_idletasks()
@@ -204,7 +203,10 @@ class ColorizerApp:
         if self._in_flight:
             self._recolor_pending = True  # once the model is free: the window never waits for it
             return
-        gap = int(self.panel.gap.get()) if GAP_DEFAULT is not None else None
+        try:
+            gap: int | None = max(1, int(self.panel.gap.get()))
+        except (tk.TclError, ValueError):  # the box holds no number while it is being typed in
+            gap = None
         task = Recolor(self._generation, self.hints.hints_or_none(), self.hints.version, gap)
         name = self.sketch_path.name if self.sketch_path is not None else "the sketch"
         self._submit(task, f"Colourising {name}…")
@@ -354,8 +356,6 @@ class ColorizerApp:
         if self.hints is None:
             return
         self.sketch_view.redraw()
-        if self.backend is not None and not self.backend.takes_hints and not self.hints.empty:
-            self.say(f"{self.backend.path.name} was not trained with hints: they change nothing.")
         if self._recolor_id is not None:
             self.root.after_cancel(self._recolor_id)
         self._recolor_id = self.root.after(RECOLOR_DELAY_MS, self._recolor)
@@ -468,8 +468,9 @@ class ColorizerApp:
         if backend is None:
             self.status_bar.model.configure(text="model: none")
             return
+        seeing = "sees the dabs too" if backend.takes_hints else "dabs fill their regions after it"
         self.status_bar.model.configure(
-            text=f"model: {backend.path.name} ({backend.format}, {backend.input_size} px)"
+            text=f"model: {backend.path.name} ({backend.format}, {backend.input_size} px; {seeing})"
         )
         self.say(f"Model ready: {backend.path}.")
 

@@ -7,11 +7,11 @@ from its own thread.
 
 What the worker keeps for the open sketch between dabs is a
 :class:`Recolorer`, made for each sketch by a factory the worker is given.
-The default, :class:`ModelRecolorer`, runs the model and the composition
-again whenever the hints change, and reuses its answer when they have not
-(a new output mode, a save). A recolorer that keeps the model's square and
-the segmentation between dabs and redoes only what a dab changes (issue
-23's interactive recolour) plugs in here, through ``recolorer_factory``.
+The default, :class:`ModelRecolorer`, redoes only what a change needs: the
+sketch's regions (:mod:`sketch2color.inference.regions`) depend on the gap
+alone, and the model's colour, spread under the lines, on the dabs only for
+a model trained with hints; a dab on any other model costs the fill alone
+(``make bench``'s ``gui`` section measures it).
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ import numpy as np
 
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.inference.backends import Backend
-from sketch2color.inference.colorizer import color_sketches
-from sketch2color.inference.compose import Layers
+from sketch2color.inference.colorizer import Colored, color_sketches
+from sketch2color.inference.compose import DEFAULT_FILL, Layers, fill_layers, spread_color
+from sketch2color.inference.regions import Regions, find_regions
 from sketch2color.inference.selection import Settings
 from sketch2color.paths import ProjectPaths
 
@@ -56,21 +57,31 @@ RecolorerFactory = Callable[[Backend, np.ndarray], Recolorer]
 
 
 class ModelRecolorer:
-    """Colours the whole sketch again for each new state of the hints; keeps the last answer."""
+    """Keeps the sketch's regions (per gap) and the model's spread colour (per state of the hints the
+    model saw) between dabs, and the last answer."""
 
     def __init__(self, backend: Backend, sketch: np.ndarray) -> None:
         self.backend, self.sketch = backend, sketch
-        self._last: tuple[int, Recolored] | None = None
+        self._last: tuple[tuple[int, int | None], Recolored] | None = None
+        self._regions: tuple[int | None, Regions] | None = None
+        self._model: tuple[int, Colored, np.ndarray] | None = None  # (hints version seen, answer, spread)
 
     def recolor(self, hints: np.ndarray | None, version: int, gap: int | None) -> Recolored:
-        # `gap` is not passed on yet: the gap-tolerant fill (issue 19) adds that setting to the
-        # inference layer; until then every gap colours the same.
-        if self._last is not None and self._last[0] == version:
+        if self._last is not None and self._last[0] == (version, gap):
             return self._last[1]
-        given = hints if self.backend.takes_hints else None
-        colored = color_sketches(self.backend, [self.sketch], [given])[0]
-        result = Recolored(colored.layers(), colored.picture("raw"))
-        self._last = (version, result)
+        if self._regions is None or self._regions[0] != gap:
+            self._regions = (gap, find_regions(self.sketch, gap, DEFAULT_FILL.line_darkness))
+            self._model = None  # the spread colour lives at the regions' working size
+        regions = self._regions[1]
+        seen = version if self.backend.takes_hints else 0  # a model without hints never sees them
+        if self._model is None or self._model[0] != seen:
+            given = hints if self.backend.takes_hints else None
+            colored = color_sketches(self.backend, [self.sketch], [given])[0]
+            self._model = (seen, colored, spread_color(regions.sketch, colored.color))
+        _, colored, spread = self._model
+        layers = fill_layers(self.sketch, regions, spread, hints, DEFAULT_FILL.rule)
+        result = Recolored(layers, colored.picture("raw"))
+        self._last = ((version, gap), result)
         return result
 
 

@@ -9,7 +9,8 @@ what colorize runs, and a picture is the same whichever tool made it.
 * :mod:`.selection` - which generator to use when none is named;
 * :mod:`.geometry` - fitting an image of any size into the model's square and back;
 * :mod:`.compose` - line-faithful output at the sketch's own resolution, and its layers;
-* :mod:`.hint_regions` - a dab fills the shape the lines close around it;
+* :mod:`.regions` - the drawing's regions, closed across gaps in the lines (trapped ball);
+* :mod:`.fill` - each dab fills the region it was put in, the page stays paper;
 * :mod:`.user_hints` - hints as users give them (a hint image, dabs), and painting a dab;
 * :mod:`.colorizer` - a sketch in, a picture of its size out.
 

@@ -9,11 +9,15 @@ size) run in I/O threads, the model call between them on whole batches.
 
 Output modes:
 
-* ``line_faithful`` (the default): the model's colour spread edge-aware at
-  full resolution under the sketch's own lines, each closed shape that the
-  user's hints dab in one colour taking that colour (:mod:`.compose`);
+* ``line_faithful`` (the default): the model's colour spread edge-aware up
+  to the sketch's own lines, at its own size, each region the user's dabs
+  are put in taking their colour, across gaps in its outline (:mod:`.compose`);
 * ``raw``: the model's square stretched back to the sketch's size, as the
   paper's tool did; kept for comparison.
+
+Dabs work with every model: they fill their regions in the picture, after
+the model. A model trained with hints also sees them, in its square, and
+colours the rest of the drawing with them in mind.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from sketch2color.inference.backends import Backend
-from sketch2color.inference.compose import Layers, compose_layers, line_faithful
+from sketch2color.inference.compose import DEFAULT_FILL, FillSettings, Layers, compose_layers, line_faithful
 from sketch2color.inference.geometry import (
     Placement,
     cut_from_square,
@@ -60,15 +64,20 @@ class Colored:
     placement: Placement
     hints: np.ndarray | None = None  # RGBA at the sketch's size, for the line-faithful picture
 
-    def layers(self) -> Layers:
-        """The line-faithful picture's layers (flat colour, line art, dabs), for paint programs."""
-        return compose_layers(self.sketch, cut_from_square(self.square, self.placement), self.hints)
+    @property
+    def color(self) -> np.ndarray:
+        """The model's colour for the sketch, at the model's scale and the sketch's aspect ratio."""
+        return cut_from_square(self.square, self.placement)
 
-    def picture(self, output: OutputMode = DEFAULT_OUTPUT) -> np.ndarray:
+    def layers(self, fill: FillSettings = DEFAULT_FILL) -> Layers:
+        """The line-faithful picture's layers (flat colour, line art, dabs), for paint programs."""
+        return compose_layers(self.sketch, self.color, self.hints, fill)
+
+    def picture(self, output: OutputMode = DEFAULT_OUTPUT, fill: FillSettings = DEFAULT_FILL) -> np.ndarray:
         if output == "raw":
             return restore_from_square(self.square, self.placement)
         if output == "line_faithful":
-            return line_faithful(self.sketch, cut_from_square(self.square, self.placement), self.hints)
+            return line_faithful(self.sketch, self.color, self.hints, fill)
         raise ValueError(f"unknown output mode {output!r}; expected one of {', '.join(OUTPUT_MODES)}")
 
 
@@ -83,10 +92,11 @@ def prepare(sketch: np.ndarray, size: int, hints: np.ndarray | None = None) -> P
 
 
 def color_prepared(backend: Backend, prepared: list[Prepared]) -> list[Colored]:
-    """One model call for a batch of prepared sketches (those without hints get none)."""
+    """One model call for a batch of prepared sketches (those without hints get none; a model not
+    trained with hints gets none at all: its dabs fill their regions in the picture only)."""
     squares = np.stack([p.square for p in prepared])
     hints = None
-    if any(p.square_hints is not None for p in prepared):
+    if backend.takes_hints and any(p.square_hints is not None for p in prepared):
         empty = np.zeros((*squares.shape[1:3], 4), np.uint8)
         hints = np.stack([empty if p.square_hints is None else p.square_hints for p in prepared])
     colored = backend.color_batch(squares, hints)
@@ -107,7 +117,11 @@ def color_sketches(
 
 
 def colorize_image(
-    backend: Backend, sketch: np.ndarray, output: OutputMode = DEFAULT_OUTPUT, hints: np.ndarray | None = None
+    backend: Backend,
+    sketch: np.ndarray,
+    output: OutputMode = DEFAULT_OUTPUT,
+    hints: np.ndarray | None = None,
+    fill: FillSettings = DEFAULT_FILL,
 ) -> np.ndarray:
     """One RGB sketch of any size (and its RGBA hints) -> the coloured picture at its size."""
-    return color_sketches(backend, [sketch], [hints])[0].picture(output)
+    return color_sketches(backend, [sketch], [hints])[0].picture(output, fill)

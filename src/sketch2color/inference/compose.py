@@ -5,8 +5,8 @@ at full size, because they are the input. So the picture a user gets is
 built the way an artist layers a drawing:
 
 1. **Flat colour, stopped by the lines.** The model's colour is upsampled to
-   the sketch's size, and then spread edge-aware with the full-resolution
-   sketch as the guide: OpenCV's fast global smoother
+   the working size, and then spread edge-aware with the sketch as the guide:
+   OpenCV's fast global smoother
    (``cv2.ximgproc.fastGlobalSmootherFilter``, a weighted-least-squares
    filter) couples each pixel only to its neighbours, and only weakly across
    a change in the guide, so a line is a wall that colour does not cross.
@@ -15,10 +15,10 @@ built the way an artist layers a drawing:
    line, into a band some pixels wide), so it is weighted by a confidence
    that rises with the distance from the nearest line, and normalised by the
    filtered confidence: interiors fill the band up to the line.
-2. **A dab fills its shape.** Where the user's hints dab inside a region
-   that lines close, the region takes the dab's colour
-   (:mod:`.hint_regions`): the model at its small size only carries part of
-   the way a hint goes.
+2. **The dabs fill their regions** (:mod:`.regions`, :mod:`.fill`): a dab
+   colours the shape the artist put it in, across gaps in its outline, and
+   the paper around the drawing stays paper. This works with any model: a
+   hint model also sees the dabs, at its own size.
 3. **Line art multiplied over it**, as the "multiply" layer in a paint
    program: white paper leaves the colour as it is, black line stays black,
    and every line pixel of the output is the sketch's own.
@@ -30,10 +30,12 @@ the fill colour difference. Those two weigh neighbours by how alike the
 guide is there, not by whether a line lies between them: both sides of a
 thin line are white paper, so their colours still mix across it.
 
-A very large sketch is coloured at a working size of at most
-:data:`WORKING_SIDE` pixels (the model's colour holds no finer detail), then
-brought to full size by resizing before the hints fill their shapes and the
-lines are multiplied in, so time and memory stay bounded at any size.
+Steps 1 and 2 run at a working size of at most
+:data:`sketch2color.inference.regions.WORKING_SIDE` pixels (the model's
+colour holds no finer detail, and the regions' outlines lie under the
+lines); the flat colour is then resized to the sketch's size and the
+sketch's own lines are multiplied over it, so time and memory stay bounded
+at any size and the lines are exact.
 """
 
 from __future__ import annotations
@@ -44,9 +46,10 @@ import cv2
 import numpy as np
 
 from sketch2color.data.images import resize_rgb
-from sketch2color.inference.geometry import hints_at_size
-from sketch2color.inference.hint_regions import fill_hinted_regions
-from sketch2color.lineart import line_mask, paper_mask
+from sketch2color.inference.fill import DEFAULT_FILL_RULE, FillRule, fill_dabs
+from sketch2color.inference.geometry import hints_at_size, hints_at_working_size
+from sketch2color.inference.regions import DEFAULT_LINE_DARKNESS, Regions, find_regions
+from sketch2color.lineart import line_mask
 
 SMOOTHNESS = 400.0
 """The smoother's lambda: how far colour spreads within a region."""
@@ -54,8 +57,18 @@ GUIDE_SIGMA = 20.0
 """Grey levels of the guide over which coupling fades: a line edge is far above it."""
 MIN_CONFIDENCE = 0.02
 """Pixels next to a line still count a little, so a region narrower than that band keeps its colour."""
-WORKING_SIDE = 2048
-"""The longest side the colour is spread at; larger sketches are resized for that step only."""
+
+
+@dataclass(frozen=True)
+class FillSettings:
+    """How dabs fill the drawing (:mod:`.regions`, :mod:`.fill`)."""
+
+    gap: float | None = None  # the widest gap in an outline that still closes it, in sketch pixels
+    line_darkness: int = DEFAULT_LINE_DARKNESS  # from which a pixel is a wall
+    rule: FillRule = DEFAULT_FILL_RULE  # what regions without a dab get
+
+
+DEFAULT_FILL = FillSettings()
 
 
 def color_confidence(sketch: np.ndarray, scale: float) -> np.ndarray:
@@ -105,23 +118,42 @@ class Layers:
         return multiply_lines(self.flat, self.sketch)
 
 
-def compose_layers(sketch: np.ndarray, color: np.ndarray, hints: np.ndarray | None = None) -> Layers:
+def compose_layers(
+    sketch: np.ndarray,
+    color: np.ndarray,
+    hints: np.ndarray | None = None,
+    fill: FillSettings = DEFAULT_FILL,
+    regions: Regions | None = None,
+) -> Layers:
     """The model's ``color`` (its own size) as flat colour under ``sketch``'s lines, at ``sketch``'s
-    size; closed regions that ``hints`` (RGBA of any size, or None) dab take their colour."""
+    size, with ``hints`` (RGBA of any size, or None) filling their regions. ``regions`` are the
+    sketch's, found with ``fill`` (found here when not given)."""
+    if regions is None:
+        regions = find_regions(sketch, fill.gap, fill.line_darkness)
+    return fill_layers(sketch, regions, spread_color(regions.sketch, color), hints, fill.rule)
+
+
+def fill_layers(
+    sketch: np.ndarray, regions: Regions, spread: np.ndarray, hints: np.ndarray | None, rule: FillRule
+) -> Layers:
+    """The layers from the model's colour already spread at the regions' working size
+    (:func:`spread_color` of ``regions.sketch``): the dabs fill their regions and the flat colour is
+    brought to the sketch's size. The GUI keeps ``regions`` and ``spread`` between dabs, so a dab
+    costs only this."""
     height, width = sketch.shape[:2]
-    longest = max(height, width)
-    if longest <= WORKING_SIDE:
-        flat = spread_color(sketch, color)
-    else:
-        factor = WORKING_SIDE / longest
-        working = resize_rgb(sketch, max(1, round(height * factor)), max(1, round(width * factor)))
-        flat = resize_rgb(spread_color(working, color), height, width)
     at_size = None if hints is None else hints_at_size(hints, height, width)
-    if at_size is not None:  # at full size, where a thin line still closes its shape
-        flat = fill_hinted_regions(flat, line_mask(sketch), at_size)
-    return Layers(sketch, flat, paper_mask(flat), at_size)
+    working_hints = None if at_size is None else hints_at_working_size(at_size, regions.labels.shape)
+    flat, paper = fill_dabs(regions, spread, working_hints, rule)
+    if flat.shape[:2] != (height, width):
+        # Linear, not the package's cubic enlarging: cubic overshoots at a hard colour edge and draws
+        # a halo of the complementary colour beside the line; linear only blends within a working pixel.
+        flat = cv2.resize(flat, (width, height), interpolation=cv2.INTER_LINEAR)
+        paper = cv2.resize(paper.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST) > 0
+    return Layers(sketch, flat, paper, at_size)
 
 
-def line_faithful(sketch: np.ndarray, color: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
+def line_faithful(
+    sketch: np.ndarray, color: np.ndarray, hints: np.ndarray | None = None, fill: FillSettings = DEFAULT_FILL
+) -> np.ndarray:
     """The picture of :func:`compose_layers`: flat colour with the line art multiplied over it."""
-    return compose_layers(sketch, color, hints).picture
+    return compose_layers(sketch, color, hints, fill).picture

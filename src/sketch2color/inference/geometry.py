@@ -56,6 +56,18 @@ def hints_at_size(hints: np.ndarray, height: int, width: int) -> np.ndarray:
     return cv2.resize(hints, (width, height), interpolation=cv2.INTER_NEAREST)
 
 
+def hints_at_working_size(hints: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A sketch-sized RGBA hint image shrunk to ``shape`` by moving each hint pixel to the working pixel
+    it falls in: a dab of a pixel or two survives any shrinking, and no colour is blended."""
+    if hints.shape[:2] == shape:
+        return hints
+    rows, columns = np.nonzero(hint_mask(hints))
+    shrunk = np.zeros((*shape, 4), np.uint8)
+    scale_y, scale_x = shape[0] / hints.shape[0], shape[1] / hints.shape[1]
+    shrunk[(rows * scale_y).astype(int), (columns * scale_x).astype(int)] = hints[rows, columns]
+    return shrunk
+
+
 def fit_hints_to_square(hints: np.ndarray, placement: Placement, size: int) -> np.ndarray:
     """A user's RGBA hint image (alpha marks the dabs) in the model's square, where its sketch went.
 

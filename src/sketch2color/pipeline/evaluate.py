@@ -83,7 +83,10 @@ def run(params: Params, paths: ProjectPaths) -> None:
             keep=picked_names,
         )
         originals = hint_curve.Originals(
-            paths.raw, test.names[: config.full_resolution_images], params.fetch.safety.max_image_pixels
+            paths.raw,
+            test.names[: config.full_resolution_images],
+            params.fetch.safety.max_image_pixels,
+            config.gap_widths,
         )
         curve = hint_curve.score_hint_curve(
             backend,
@@ -92,7 +95,6 @@ def run(params: Params, paths: ProjectPaths) -> None:
             params.train.hints,
             config.batch_size,
             originals,
-            full.scores["line_faithful"],
         )
         grid = _samples_grid(picks, test, predictions, model_ssim, full, paths, size)
         fid_results = _fid(test, predictions, mean_image, paths, params) if config.fid else None
@@ -253,15 +255,25 @@ def _log_summary(report: dict[str, Any], seconds: float, mode: str) -> None:
             means = [full[name].get(metric, {}).get("mean", float("nan")) for name in full_resolution.OUTPUTS]
             log.info("  %-12s %8.3f | %8.3f | %8.3f", metric, *means)
     curve = report["hints"]
-    if len(curve["counts"]) > 1:
+    if curve["picture_images"]:
+        gaps = [hint_curve.gapped(width) for width in curve["gap_widths_px_at_512"]]
         log.info(
-            "with hints; fill_delta_e at the model's size | in the picture (%d images):",
+            "with dabs, fill_delta_e (leak %%) in the picture (%d images): closed%s; the model's size",
             curve["picture_images"],
+            "".join(f" | {name}" for name in gaps),
         )
         for row in curve["table"]:
-            picture = row["picture_fill_delta_e"]
-            picture = float("nan") if picture is None else picture
-            log.info("  %2d hints     %8.3f | %8.3f", row["hints"], row["fill_delta_e"], picture)
+            cells = [_cell(row, hint_curve.CLOSED), *(_cell(row, name) for name in gaps)]
+            square = row["fill_delta_e"]
+            square_text = "-" if square is None else f"{square:.2f}"
+            log.info("  %2d dabs  %s | %s", row["hints"], " | ".join(cells), square_text)
+
+
+def _cell(row: dict[str, Any], prefix: str) -> str:
+    fill, leak = row.get(f"{prefix}_fill_delta_e"), row.get(f"{prefix}_leak")
+    if fill is None:
+        return "      -      "
+    return f"{fill:6.2f} ({100 * (leak or 0.0):4.2f})"
 
 
 def log_to_training_run(paths: ProjectPaths, report: dict[str, Any], files: list[Path]) -> None:

@@ -15,11 +15,13 @@ metrics are this file's few keys, short enough that
 ``base_dE00``  the best baseline's fill difference in the picture (the sketch handed back)
 ``dabs.N``     the picture's fill difference with N simulated dabs (the hint curve; 0 is ``dE00``)
 ``square.N``   the same at the model's own size, 0, 1 and 10 dabs
+``gapW.10``    the picture's fill difference with 10 dabs on lines with the widest gaps (W px at 512 px)
+``leak``       the most paper any dab count paints in a dab's colour, closed or gapped (a share)
 ``img_per_s``  training images per second
 ``latency_ms`` per-image latency (p50) of the format colorize and the GUI load
 =============  ==========================================================================
 
-A key whose score was not made (a model without hints has no ``dabs.1``, an
+A key whose score was not made (a model without hints has no ``square.1``, an
 evaluation without full-resolution images no picture scores) is left out,
 and ``dvc exp show`` prints ``-``. New headline scores go in :func:`headline`.
 """
@@ -77,10 +79,23 @@ def headline(train: dict[str, Any], evaluation: dict[str, Any], export: dict[str
         "base_dE00": min((b for b in baselines if b is not None), default=None),
         "dabs": {str(n): rows.get(n, {}).get("picture_fill_delta_e") for n in DABS},
         "square": {str(n): rows.get(n, {}).get("fill_delta_e") for n in SQUARE_DABS},
+        **_gapped(evaluation.get("hints") or {}, rows),
+        "leak": max(
+            (v for row in rows.values() for k, v in row.items() if k.endswith("_leak") and v is not None),
+            default=None,
+        ),
         "img_per_s": train.get("images_per_s"),
         "latency_ms": chosen.get("latency_ms_p50"),
     }
     return _without_missing(values)
+
+
+def _gapped(curve: dict[str, Any], rows: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    widths = curve.get("gap_widths_px_at_512") or []
+    if not widths:
+        return {}
+    widest = max(widths)
+    return {f"gap{widest}": {"10": rows.get(10, {}).get(f"gap{widest}_fill_delta_e")}}
 
 
 def _mean(scores: dict[str, Any], metric: str) -> float | None:
