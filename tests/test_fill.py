@@ -73,18 +73,21 @@ def test_a_dab_in_a_circle_whose_outline_has_a_gap_fills_the_circle_and_not_the_
         assert (picture[outside] == model).all()  # the paper keeps the model's colour (white: paper)
         lines = sketch.min(axis=-1) < 250
         # Under the line's soft edge the flat colour is the dab's: no white fringe.
-        assert (layers.flat[disc(512, 150) & lines] == RED).all()
+        assert (layers.flat[disc(512, 149) & lines] == RED).all()
 
 
 def test_the_gap_setting_decides_whether_an_outline_with_a_gap_holds_a_dab():
-    """A shape whose gap is wider than the setting is part of the page: a dab in it, where the model
-    left paper, colours the page as a dab on the page does."""
+    """A shape whose gap is wider than the setting is part of the background: the dab follows the
+    model's colour out through the gap (here the model's grey is everywhere)."""
     sketch = gapped_circle()
     hints = dabs(512, (256, 256, RED))
-    held = line_faithful(sketch, model_color(WHITE), hints)
-    assert (held[disc(512, 146)] == RED).all() and (held[~disc(512, 156)] == WHITE).all()
-    opened = line_faithful(sketch, model_color(WHITE), hints, FillSettings(gap=4))
+    held = line_faithful(sketch, model_color(), hints)
+    assert (held[disc(512, 146)] == RED).all() and (held[~disc(512, 156)] == GREY).all()
+    opened = line_faithful(sketch, model_color(), hints, FillSettings(gap=4))
     assert (opened[~disc(512, 156)] == RED).all()
+    # Where the model left the shape paper, the dab takes its basin: up to the gap, not the page.
+    white = line_faithful(sketch, model_color(WHITE), hints, FillSettings(gap=4))
+    assert (white[disc(512, 140)] == RED).mean() > 0.95 and (white[~disc(512, 170)] == WHITE).all()
 
 
 def test_the_line_pixels_stay_the_sketchs_own():
@@ -116,18 +119,23 @@ def test_two_dabs_of_different_colours_in_one_region_split_it_and_one_colour_fil
 def test_a_dab_on_the_paper_colours_only_the_paper():
     sketch = two_boxes()
     picture = line_faithful(sketch, model_color(WHITE), dabs(200, (100, 20, RED)))
-    assert (picture[5:15, 5:195] == RED).all()
-    assert (left_inside(picture) == WHITE).all()
-    assert (picture[70:130, 116:170] == WHITE).mean() > 0.9  # the open box: a 10 px gap, not a flood
+    red = (picture == RED).all(axis=-1)
+    assert (
+        red[18:23, 98:103].all() and red.sum() > 300
+    )  # the dab and its basin, up to where the page border meets it
+    assert not (left_inside(picture) == RED).all(axis=-1).any()  # never in the boxes,
+    assert not (right_inside(picture) == RED).all(axis=-1).any()  # the open one (a 10 px gap) too
 
 
 def test_a_dab_over_a_line_colours_only_the_shape_that_holds_most_of_it():
     sketch = np.full((200, 200, 3), 255, np.uint8)
     cv2.rectangle(sketch, (20, 60), (180, 140), (0, 0, 0), 3)
     sketch[60:141, 99:102] = 0
-    picture = line_faithful(sketch, model_color(), dabs(200, (96, 100, RED), radius=8))
+    model = model_color()
+    model[:, 8:] = (100, 160, 100)  # the model tells the boxes apart (alike, the dab would reach both)
+    picture = line_faithful(sketch, model, dabs(200, (96, 100, RED), radius=8))
     assert (picture[66:135, 26:95] == RED).all()
-    assert (picture[66:135, 105:175] == GREY).all()
+    assert not (picture[66:135, 105:175] == RED).all(axis=-1).any()
 
 
 @pytest.mark.parametrize("level", [160, 60])

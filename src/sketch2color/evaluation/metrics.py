@@ -187,11 +187,12 @@ def paper_marks(
     pixels = rgb2lab(marked[:, None, :])
     to_white = deltaE_ciede2000(pixels, rgb2lab(np.full((1, 1, 3), 255, np.uint8)))[:, 0]
     seen = to_white > PAPER_SEEN
-    if len(dab_colors) == 0:
+    if len(dab_colors) == 0 or not seen.any():
         return 0.0, float(seen.sum() / total)
+    pixels, to_white = pixels[seen], to_white[seen]
     dabs = rgb2lab(np.asarray(dab_colors, np.uint8)[:, None, :])
     to_dab = np.min([deltaE_ciede2000(pixels, dab[None])[:, 0] for dab in dabs], axis=0)
-    return float(((to_dab < to_white) & seen).sum() / total), float(seen.sum() / total)
+    return float((to_dab < to_white).sum() / total), float(seen.sum() / total)
 
 
 class MetricAccumulator:
@@ -218,7 +219,7 @@ class MetricAccumulator:
         }
         for name in self.names:
             self._values[name].append(scorers[name]())
-        return self._values["ssim"][-1]
+        return self._values["ssim"][-1] if "ssim" in self._values else np.zeros(0)
 
     def per_image(self, name: str) -> np.ndarray:
         parts = self._values[name]
@@ -226,7 +227,7 @@ class MetricAccumulator:
 
     @property
     def count(self) -> int:
-        return int(sum(len(part) for part in self._values["ssim"]))
+        return int(sum(len(part) for part in self._values[self.names[0]]))
 
     def summaries(self) -> dict[str, Summary]:
         """Each metric's spread; images without a score (no fill pixels) are left out."""

@@ -22,9 +22,9 @@ components:
    lines, as Krita's Colorize Mask runs): regions meet on the lines and in
    the middle of closed gaps, and colour reaches under a line's soft edge
    with no white fringe.
-4. **Background**: the regions that touch the sketch's border are the paper
-   around the drawing (and whatever a gap wider than the setting opens
-   onto it).
+4. **The page**: the region along most of the sketch's border is the paper
+   around the drawing (with whatever a gap wider than the setting opens onto
+   it); a shape that the border cuts is a shape.
 
 Chosen by measurement against a marker watershed alone (Krita's Colorize
 Mask without its gap hint) and against the earlier "closed shapes only"
@@ -55,6 +55,8 @@ GAP_PER_512_PX = 16
 """The default gap for each 512 px of the sketch's longer side: a gap scales with the drawing."""
 WORKING_SIDE = 1024
 """The longest side the regions are found at."""
+PAGE_BORDER_SHARE = 0.25
+"""A region along this share of the sketch's border or more is page (:func:`_page_regions`)."""
 MIN_REGION_AREA = 16
 """Cores smaller than this (working pixels) are specks between strokes, not regions."""
 
@@ -70,7 +72,7 @@ class Regions:
 
     labels: np.ndarray  # (h, w) int32: every pixel's region, 1..count (lines too)
     count: int
-    background: np.ndarray  # (count + 1,) bool: the regions that touch the border
+    background: np.ndarray  # (count + 1,) bool: the page's regions (:func:`_page_regions`)
     cores: np.ndarray  # (h, w) int32: the trapped-ball cores, 0 elsewhere
     distance: np.ndarray  # (h, w) float32: each pixel's distance from the nearest wall
     walls: np.ndarray  # (h, w) bool
@@ -114,19 +116,31 @@ def find_regions(
     gap = default_gap(height, width) if gap is None else gap
     shape = working_shape(height, width)
     working = working_sketch(sketch, shape)
-    walls = 255 - working.min(axis=-1) >= line_darkness
+    darkness = 255 - working.min(axis=-1)
+    walls = darkness >= line_darkness
     distance = cv2.distanceTransform((~walls).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     scale = shape[0] / height
     cores, count = _trapped_ball_cores(distance, radius=max(1.0, (gap * scale + 1) / 2))
-    labels = _grow(cores, distance) if count else np.ones(shape, np.int32)
+    labels = _grow(cores, distance, walls, darkness) if count else np.ones(shape, np.int32)
     count = max(count, 1)
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    background = np.zeros(count + 1, bool)
-    background[border] = True
+    background = _page_regions(labels, count)
     ink_depth = cv2.distanceTransform(walls.astype(np.uint8), cv2.DIST_L2, 5)
     return Regions(
         labels, count, background, cores, distance, walls, working, (height, width), gap * scale, ink_depth
     )
+
+
+def _page_regions(labels: np.ndarray, count: int) -> np.ndarray:
+    """Which regions are the page around the drawing: the one with the most of the sketch's border,
+    and any other with :data:`PAGE_BORDER_SHARE` of it. A shape the page's edge cuts (a figure's
+    shirt running off the bottom) touches the border along one stretch: it is a shape, and a dab
+    fills it whole."""
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    contact = np.bincount(edge, minlength=count + 1)
+    page = contact >= PAGE_BORDER_SHARE * len(edge)
+    page[int(contact.argmax())] = True
+    page[0] = False
+    return page
 
 
 def _trapped_ball_cores(distance: np.ndarray, radius: float) -> tuple[np.ndarray, int]:
@@ -151,11 +165,14 @@ def _trapped_ball_cores(distance: np.ndarray, radius: float) -> tuple[np.ndarray
         radius = max(1.0, radius / 2)
 
 
-def _grow(cores: np.ndarray, distance: np.ndarray) -> np.ndarray:
+def _grow(cores: np.ndarray, distance: np.ndarray, walls: np.ndarray, ink: np.ndarray) -> np.ndarray:
     """Every pixel labelled with the core whose flood reaches it first, the floods rising from the
     pixels farthest from the lines (a marker watershed over the negated distance, scikit-image's):
     regions meet on the lines and in the middle of the gaps. A plain nearest-core rule would ignore
     the lines, and hand the strip under a line to a core that lies closer across it."""
     from skimage.segmentation import watershed
 
-    return watershed(-distance, cores).astype(np.int32)
+    # Inside a line the distance is 0 all across: there the height is the ink's darkness, so the
+    # floods climb the line's soft edges from both sides and meet on its darkest middle.
+    height = np.where(walls, ink.astype(np.float32) / 255.0, -distance)
+    return watershed(height, cores).astype(np.int32)
