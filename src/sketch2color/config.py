@@ -122,7 +122,7 @@ class OpenMojiConfig(_Section):
     skin_tones: SkinTones = "exclude"
     min_line_fraction: Annotated[float, Field(ge=0.0, le=0.5)] = 0.002
     min_color_fraction: Annotated[float, Field(ge=0.0, le=0.5)] = 0.005
-    limit: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    limit: Annotated[int, Field(ge=1, le=1_000_000)] | None = 600
     workers: Workers = 2
 
 
@@ -143,7 +143,7 @@ class FetchConfig(_Section):
     draws their sketches with ``sketch_method``.
     """
 
-    source: FetchSource = "synthetic"
+    source: FetchSource = "openmoji"
     path: str | None = None
     url: Annotated[str, Field(pattern=r"(?i)^https?://", description=_URL)] | None = None
     sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description=_SHA256)] | None = None
@@ -236,7 +236,7 @@ class HintsConfig(_Section):
     :mod:`sketch2color.data.hints`.
     """
 
-    enabled: bool = False
+    enabled: bool = True
     stop_probability: Annotated[float, Field(ge=0.01, le=1.0)] = 0.125
     max_hints: Annotated[int, Field(ge=1, le=256)] = 24
     colored_weight: Annotated[float, Field(ge=1.0, le=1000.0)] = 9.0
@@ -245,15 +245,15 @@ class HintsConfig(_Section):
 class TrainConfig(_Section):
     """The pix2pix model, its losses, optimisers, loop, checkpoints and tracking."""
 
-    epochs: Annotated[int, Field(ge=1, le=100_000)] = 6
+    epochs: Annotated[int, Field(ge=1, le=100_000)] = 10
     batch_size: Annotated[int, Field(ge=1, le=4096)] = 8
     ngf: Annotated[int, Field(ge=1, le=1024)] = 32
     ndf: Annotated[int, Field(ge=1, le=1024)] = 64
     norm: Norm = "instance"
-    lambda_l1: Annotated[float, Field(ge=0.0, le=1e6)] = 100.0
-    learning_rate: Annotated[float, Field(gt=0)] = 2e-4
+    lambda_l1: Annotated[float, Field(ge=0.0, le=1e6)] = 10000.0
+    learning_rate: Annotated[float, Field(gt=0)] = 5e-4
     beta_1: Annotated[float, Field(ge=0.0, le=0.999999)] = 0.5
-    decay_epochs: Annotated[int, Field(ge=0)] = 2
+    decay_epochs: Annotated[int, Field(ge=0)] = 4
     label_smoothing: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
     d_loss_factor: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     xla: bool = False
