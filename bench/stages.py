@@ -2,11 +2,11 @@
 
 The stages run in a temporary project on the default params.yaml with two
 changes that keep this section to a couple of minutes without changing what
-a stage holds in memory: fewer synthetic pairs (``fetch.synthetic.count``)
+a stage holds in memory: fewer OpenMoji drawings (``fetch.openmoji.limit``)
 and one training epoch (the train stage's memory is reached within its first
 epoch, when the in-memory dataset cache fills). ``--quick`` shrinks images
 and models too and measures only train, evaluate and export (the others are
-run in this process to prepare their data).
+run in this process to prepare their data, from a few procedural scenes).
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ MEMORY_STAGES = ("train", "evaluate", "export")
 STAGE_TIMEOUT_S = 1200
 
 FULL_OVERRIDES = {
-    "fetch.synthetic.count": 200,
+    "fetch.openmoji.limit": 200,
     "train.epochs": 1,
     "train.decay_epochs": 0,
 }
 QUICK_OVERRIDES = {
+    "fetch.source": "synthetic",
     "data.image_size": 32,
     "fetch.synthetic.count": 12,
     "fetch.synthetic.pair_width": 128,

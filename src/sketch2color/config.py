@@ -306,7 +306,7 @@ class EvaluateConfig(_Section):
     fid: bool = False
     fid_max_images: Annotated[int, Field(ge=2, le=10**7)] = 1000
     full_resolution_images: Annotated[int, Field(ge=0, le=10**7)] = 500
-    gap_widths: GapWidths = (4, 8, 16)
+    gap_widths: GapWidths = (16,)
 
 
 ExportFormat = Literal["savedmodel", "tflite_float32", "tflite_float16"]

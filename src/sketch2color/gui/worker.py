@@ -30,6 +30,7 @@ from sketch2color.errors import Sketch2ColorError
 from sketch2color.inference.backends import Backend
 from sketch2color.inference.colorizer import Colored, color_sketches
 from sketch2color.inference.compose import DEFAULT_FILL, Layers, fill_layers, spread_color
+from sketch2color.inference.fill import FloodCache
 from sketch2color.inference.regions import Regions, find_regions
 from sketch2color.inference.selection import Settings
 from sketch2color.paths import ProjectPaths
@@ -57,14 +58,15 @@ RecolorerFactory = Callable[[Backend, np.ndarray], Recolorer]
 
 
 class ModelRecolorer:
-    """Keeps the sketch's regions (per gap) and the model's spread colour (per state of the hints the
-    model saw) between dabs, and the last answer."""
+    """Keeps the sketch's regions (per gap), the model's spread colour (per state of the hints the model
+    saw) and the background dabs' floods between dabs, and the last answer."""
 
     def __init__(self, backend: Backend, sketch: np.ndarray) -> None:
         self.backend, self.sketch = backend, sketch
         self._last: tuple[tuple[int, int | None], Recolored] | None = None
         self._regions: tuple[int | None, Regions] | None = None
         self._model: tuple[int, Colored, np.ndarray] | None = None  # (hints version seen, answer, spread)
+        self._floods: FloodCache = {}  # the background dabs' floods, for these regions and this colour
 
     def recolor(self, hints: np.ndarray | None, version: int, gap: int | None) -> Recolored:
         if self._last is not None and self._last[0] == (version, gap):
@@ -78,8 +80,9 @@ class ModelRecolorer:
             given = hints if self.backend.takes_hints else None
             colored = color_sketches(self.backend, [self.sketch], [given])[0]
             self._model = (seen, colored, spread_color(regions.sketch, colored.color))
+            self._floods = {}  # they follow the model's colour
         _, colored, spread = self._model
-        layers = fill_layers(self.sketch, regions, spread, hints, DEFAULT_FILL.rule)
+        layers = fill_layers(self.sketch, regions, spread, hints, DEFAULT_FILL.rule, self._floods)
         result = Recolored(layers, colored.picture("raw"))
         self._last = ((version, gap), result)
         return result

@@ -46,7 +46,7 @@ import cv2
 import numpy as np
 
 from sketch2color.data.images import resize_rgb
-from sketch2color.inference.fill import DEFAULT_FILL_RULE, FillRule, fill_dabs
+from sketch2color.inference.fill import DEFAULT_FILL_RULE, FillRule, FloodCache, fill_dabs
 from sketch2color.inference.geometry import hints_at_size, hints_at_working_size
 from sketch2color.inference.regions import DEFAULT_LINE_DARKNESS, Regions, find_regions
 from sketch2color.lineart import line_mask
@@ -134,16 +134,21 @@ def compose_layers(
 
 
 def fill_layers(
-    sketch: np.ndarray, regions: Regions, spread: np.ndarray, hints: np.ndarray | None, rule: FillRule
+    sketch: np.ndarray,
+    regions: Regions,
+    spread: np.ndarray,
+    hints: np.ndarray | None,
+    rule: FillRule,
+    floods: FloodCache | None = None,
 ) -> Layers:
     """The layers from the model's colour already spread at the regions' working size
     (:func:`spread_color` of ``regions.sketch``): the dabs fill their regions and the flat colour is
-    brought to the sketch's size. The GUI keeps ``regions`` and ``spread`` between dabs, so a dab
-    costs only this."""
+    brought to the sketch's size. The GUI keeps ``regions``, ``spread`` and ``floods`` between dabs,
+    so a dab costs only this."""
     height, width = sketch.shape[:2]
     at_size = None if hints is None else hints_at_size(hints, height, width)
     working_hints = None if at_size is None else hints_at_working_size(at_size, regions.labels.shape)
-    flat, paper = fill_dabs(regions, spread, working_hints, rule)
+    flat, paper = fill_dabs(regions, spread, working_hints, rule, floods)
     if flat.shape[:2] != (height, width):
         # Linear, not the package's cubic enlarging: cubic overshoots at a hard colour edge and draws
         # a halo of the complementary colour beside the line; linear only blends within a working pixel.

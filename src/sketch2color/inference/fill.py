@@ -72,12 +72,22 @@ SOLID_INK = 4.0
 sketch), not a line's edge: it keeps the model's colour instead of a dab's."""
 
 
+FloodCache = dict[tuple[int, int, int, int, int], tuple[tuple[slice, slice], np.ndarray]]
+"""A background dab's flood by its seed pixel and colour: it depends on nothing else but the regions
+and the model's colour, so the GUI keeps them between dabs while those stay (a new dab adds one)."""
+
+
 def fill_dabs(
-    regions: Regions, flat: np.ndarray, hints: np.ndarray | None, rule: FillRule = DEFAULT_FILL_RULE
+    regions: Regions,
+    flat: np.ndarray,
+    hints: np.ndarray | None,
+    rule: FillRule = DEFAULT_FILL_RULE,
+    floods: FloodCache | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(the flat colour with the dabs filled in, where it is paper); all at the regions' working size.
 
-    ``flat`` is the model's colour (RGB), ``hints`` the user's RGBA dabs, both at the working size.
+    ``flat`` is the model's colour (RGB), ``hints`` the user's RGBA dabs, both at the working size;
+    ``floods`` keeps the background dabs' floods for the next call with the same regions and colour.
     """
     labels, background = regions.labels, regions.background
     lab = cv2.cvtColor(flat, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -113,7 +123,9 @@ def fill_dabs(
     out[is_dab] = colors[basins[is_dab] - first_dab]
     if rule == "model":
         _same_model_color(regions, lab, basins, first_dab, colors, out)
-    taken = is_dab | _background_dabs(regions, lab, to_white, marked, hints, out)
+    taken = is_dab | _background_dabs(
+        regions, lab, to_white, marked, hints, out, {} if floods is None else floods
+    )
     _drop_echoes(lab, to_white, on_background & ~taken, colors, out)
     solid = regions.ink_depth > SOLID_INK
     out[solid] = flat[solid]
@@ -239,6 +251,7 @@ def _background_dabs(
     marked: np.ndarray,
     hints: np.ndarray,
     out: np.ndarray,
+    floods: FloodCache,
 ) -> np.ndarray:
     """A dab on the background also takes the connected pixels the model painted in its colour;
     returns the pixels the dabs took."""
@@ -248,10 +261,8 @@ def _background_dabs(
     if not wanted.any():
         return taken
     blobs, blob_labels, stats, _ = cv2.connectedComponentsWithStats(wanted.astype(np.uint8), connectivity=8)
-    height, width = wanted.shape
     blocked = (regions.walls | ~on_background | (to_white < PAPER_TINT)).astype(np.uint8)
     lab8 = np.clip(lab, 0, 255).astype(np.uint8)
-    tolerance = (MODEL_COLOR_TOLERANCE,) * 3
     page = (on_background & ~regions.walls & (to_white < PAPER_TINT)).astype(np.uint8)
     open_page: _OpenPage | None = None
     page_floods: dict[int, np.ndarray] = {}
@@ -270,8 +281,9 @@ def _background_dabs(
                 continue  # the page around the drawing itself: the dab's basin is what it takes
             if component not in page_floods:
                 flood = open_page.flood(component)
-                flood = _up_to_the_lines(flood, (page > 0) & _regions_of(regions, flood), regions.gap)
-                page_floods[component] = _under_the_line_edge(flood, regions)
+                allowed = (page > 0) & _regions_of(regions.labels, regions.count, flood)
+                flood = _up_to_the_lines(flood, allowed, regions.gap)
+                page_floods[component] = _under_the_line_edge(flood, regions.walls)
             flood = page_floods[component]
             if not flood[y, x]:
                 continue  # a nook no room reaches: the dab's basin is what it takes
@@ -279,29 +291,57 @@ def _background_dabs(
             continue
         if blocked[y, x]:
             continue  # on a line: its basin is what it takes
-        mask = np.zeros((height + 2, width + 2), np.uint8)
-        mask[1:-1, 1:-1] = blocked
-        flags = 8 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
-        cv2.floodFill(lab8, mask, (x, y), 0, tolerance, tolerance, flags)
-        flood = mask[1:-1, 1:-1] == 255
-        allowed = on_background & ~regions.walls & _regions_of(regions, flood)
-        flood = _under_the_line_edge(_up_to_the_lines(flood, allowed, regions.gap), regions)
-        out[flood], taken[flood] = hints[y, x, :3], True
+        red, green, blue = (int(c) for c in hints[y, x, :3])
+        key = (y, x, red, green, blue)
+        if key not in floods:
+            floods[key] = _model_color_flood(regions, lab8, blocked, on_background, y, x)
+        box, grown = floods[key]
+        out[box][grown], taken[box][grown] = hints[y, x, :3], True
     return taken
 
 
-def _regions_of(regions: Regions, flood: np.ndarray) -> np.ndarray:
+def _model_color_flood(
+    regions: Regions, lab8: np.ndarray, blocked: np.ndarray, on_background: np.ndarray, y: int, x: int
+) -> tuple[tuple[slice, slice], np.ndarray]:
+    """The pixels connected to (y, x) that the model painted in the colour there, grown to the lines,
+    as (a box, the flood within it)."""
+    height, width = blocked.shape
+    tolerance = (MODEL_COLOR_TOLERANCE,) * 3
+    mask = np.zeros((height + 2, width + 2), np.uint8)
+    mask[1:-1, 1:-1] = blocked
+    flags = 8 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    _, _, _, (left, top, flood_width, flood_height) = cv2.floodFill(
+        lab8, mask, (x, y), 0, tolerance, tolerance, flags
+    )
+    # The rest works in the flood's box, grown by what the growth can add: a small flood costs little.
+    pad = _growth_steps(regions.gap) + 3
+    box = (
+        slice(max(0, top - pad), min(height, top + flood_height + pad)),
+        slice(max(0, left - pad), min(width, left + flood_width + pad)),
+    )
+    flood = mask[1:-1, 1:-1][box] == 255
+    labels = regions.labels[box]
+    allowed = on_background[box] & ~regions.walls[box] & _regions_of(labels, regions.count, flood)
+    grown = _under_the_line_edge(_up_to_the_lines(flood, allowed, regions.gap), regions.walls[box])
+    return box, grown
+
+
+def _regions_of(labels: np.ndarray, count: int, flood: np.ndarray) -> np.ndarray:
     """The pixels of the regions that hold a tenth or more of ``flood``: where it may grow, so that it
     does not spill through a gap into the next region."""
-    counts = np.bincount(regions.labels[flood], minlength=regions.count + 1)
-    return (counts >= 0.1 * max(1, int(flood.sum())))[regions.labels]
+    counts = np.bincount(labels[flood], minlength=count + 1)
+    return (counts >= 0.1 * max(1, int(flood.sum())))[labels]
+
+
+def _growth_steps(gap: float) -> int:
+    """How far (working pixels) a flood grows to meet the lines: half the gap, at most 16."""
+    return int(np.clip(np.ceil(gap / 2), 1, 16))
 
 
 def _up_to_the_lines(flood: np.ndarray, allowed: np.ndarray, gap: float) -> np.ndarray:
     """The model's colour stops short of the lines (its small square blurs them): a flood that follows it
     is grown through ``allowed`` pixels by half the gap, so it meets the lines with no white band."""
-    steps = int(np.clip(np.ceil(gap / 2), 1, 16))
-    grown = cv2.dilate(flood.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=steps) > 0
+    grown = cv2.dilate(flood.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=_growth_steps(gap)) > 0
     # One geodesic step would need a loop in Python; a dilation then a reach test costs two OpenCV calls.
     reach, components = cv2.connectedComponents((grown & (allowed | flood)).astype(np.uint8), connectivity=8)
     keep = np.zeros(reach, bool)
@@ -310,10 +350,10 @@ def _up_to_the_lines(flood: np.ndarray, allowed: np.ndarray, gap: float) -> np.n
     return keep[components] | flood
 
 
-def _under_the_line_edge(flood: np.ndarray, regions: Regions) -> np.ndarray:
+def _under_the_line_edge(flood: np.ndarray, walls: np.ndarray) -> np.ndarray:
     """``flood`` and the line pixels beside it, so its colour reaches under the lines' soft edge."""
     edge = cv2.dilate(flood.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2) > 0
-    return flood | (edge & regions.walls)
+    return flood | (edge & walls)
 
 
 def _drop_echoes(
