@@ -424,7 +424,12 @@ def test_synthetic_source_writes_pairs_and_a_report(tmp_path):
     pytest.importorskip("sketch2color.data.synthetic")
     paths = project(tmp_path)
     params = params_from_dict(
-        {"fetch": {"synthetic": {"count": 3, "pair_width": 64, "pair_height": 32, "workers": 1}}}
+        {
+            "fetch": {
+                "source": "synthetic",
+                "synthetic": {"count": 3, "pair_width": 64, "pair_height": 32, "workers": 1},
+            }
+        }
     )
     report = fetch(params, paths)
     assert report.counts == {"train": 3}

@@ -93,7 +93,7 @@ def paths(tmp_path: Path) -> ProjectPaths:
 def make_params(**train: object) -> Params:
     return params_from_dict(
         {
-            "train": {"experiment_name": EXPERIMENT, **train},
+            "train": {"experiment_name": EXPERIMENT, "lambda_l1": 100.0, **train},
             "export": {"registered_model_name": MODEL_NAME},
         }
     )

@@ -29,6 +29,10 @@ def tiny_train_params(**train: Any) -> dict[str, Any]:
         "shuffle_buffer": 64,
         "experiment_name": "tiny",
         "mixed_precision": False,  # float32 on every machine: the tests compare exact steps
+        # The paper's loss weight and rate, and no hint channels: what these tests were sized for.
+        "lambda_l1": 100.0,
+        "learning_rate": 2e-4,
+        "hints": {"enabled": False},
     }
     settings.update(train)
     return {"seed": 7, "data": {"image_size": SIZE}, "train": settings}

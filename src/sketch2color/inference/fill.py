@@ -5,8 +5,9 @@ regions' working size:
 
 * **A dab inside the drawing fills its region.** A dab is a blob of hint
   pixels (:func:`sketch2color.pixels.hint_mask`); it belongs to the region
-  that holds most of its pixels off the lines, so a brush that overlaps an
-  outline does not spill into the next shape. Dabs of several colours in one
+  under its centre, where the artist clicked (or, on a line, the one holding
+  most of it), and what it covers beyond that region is ignored, so a brush
+  wider than a leaf or an eye colours the leaf, not the page around it. Dabs of several colours in one
   region split it along the lines inside it: a marker watershed on the
   lines' darkness (scikit-image), the same algorithm as Krita's Colorize
   Mask, restricted to that region.
@@ -99,6 +100,7 @@ def fill_dabs(
     if marked is None or not marked.any():
         return out, _paper(out, on_background)
     assert hints is not None
+    marked = _in_their_regions(regions, marked)
     dab_ids, colors = _dab_ids(hints, marked)
     markers, dabbed = _region_markers(regions, dab_ids, marked)
     first_dab = regions.count + 2  # 1..count: the cores of regions without a dab; count + 1: the border
@@ -163,6 +165,30 @@ def _dab_ids(hints: np.ndarray, marked: np.ndarray) -> tuple[np.ndarray, np.ndar
     return ids, colors
 
 
+def _in_their_regions(regions: Regions, marked: np.ndarray) -> np.ndarray:
+    """The hint pixels of each dab that lie in its region: the region under the dab's centre (where the
+    artist clicked), or, where that is a line, the one holding most of the dab off the lines. A brush
+    wider than a small shape (a leaf, an eye) colours the shape, and what it covers beyond stays as it
+    was; the page's regions count as one."""
+    labels = np.where(regions.background[regions.labels], 0, regions.labels)  # 0: the page
+    blobs, blob_labels, stats, centroids = cv2.connectedComponentsWithStats(
+        marked.astype(np.uint8), connectivity=8
+    )
+    owner = np.full(blobs, -1, np.int64)
+    for blob in range(1, blobs):
+        x, y = (int(round(v)) for v in centroids[blob])
+        if blob_labels[y, x] == blob and not regions.walls[y, x]:
+            owner[blob] = labels[y, x]
+            continue
+        left, top, width, height = stats[blob, :4]
+        box = (slice(top, top + height), slice(left, left + width))
+        here = (blob_labels[box] == blob) & ~regions.walls[box]
+        candidates = labels[box][here] if here.any() else labels[box][blob_labels[box] == blob]
+        owner[blob] = np.bincount(candidates).argmax()
+    keep = (owner[blob_labels] == labels) | regions.walls
+    return marked & keep & (blob_labels > 0)
+
+
 def _region_markers(
     regions: Regions, dab_ids: np.ndarray, marked: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -171,12 +197,8 @@ def _region_markers(
     labels, count, first_dab = regions.labels, regions.count, regions.count + 2
     markers = np.zeros(labels.shape, np.int32)
     dabbed = np.zeros(count + 1, bool)
-    blobs, blob_labels = cv2.connectedComponents(marked.astype(np.uint8), connectivity=8)
-    off_wall = marked & ~regions.walls
-    for blob in range(1, blobs):
-        here = blob_labels == blob
-        pixels = labels[here & off_wall] if (here & off_wall).any() else labels[here]
-        dabbed[np.bincount(pixels).argmax()] = True
+    dabbed[np.unique(labels[marked & ~regions.walls])] = True
+    dabbed[0] = False
     for region in np.flatnonzero(dabbed & ~regions.background):
         rows, columns = np.nonzero(labels == region)
         window = (slice(rows.min(), rows.max() + 1), slice(columns.min(), columns.max() + 1))
