@@ -142,6 +142,25 @@ def test_a_sketch_is_coloured_at_its_own_size(plain, guarded):
     assert np.array_equal(answers[0], answers[1])  # the guard changes nothing of a good answer
 
 
+def test_a_model_without_hint_channels_takes_dabs_and_the_fill_params(plain):
+    """The served identity model has no hint inputs: a dab fills its square in the picture, and the
+    request's gap is checked like any param."""
+    from sketch2color.image_io import encode_rgba
+
+    drawing = np.full((64, 64, 3), 255, np.uint8)
+    cv2.rectangle(drawing, (10, 10), (53, 53), (0, 0, 0), 2)
+    dabs = np.zeros((64, 64, 4), np.uint8)
+    cv2.circle(dabs, (32, 32), 3, (200, 30, 40, 255), -1)
+    rows = {"image": [b64(encode_rgb(drawing))], "hints": [b64(encode_rgba(dabs))]}
+    status, answer = plain.invoke({"inputs": rows, "params": {"gap": 4, "fill_rule": "nearest"}})
+    assert status == 200, answer[:500]
+    picture = decode_rgb(base64.b64decode(json.loads(answer)["predictions"][0]["image"]))
+    assert (picture[14:50, 14:50] == (200, 30, 40)).all()  # the whole square in the dab's colour
+    assert (picture[:6] == 255).all()  # the paper around it stays paper
+    message = refusal(plain, {"inputs": rows, "params": {"gap": -3}})
+    assert message.startswith("params.gap: expected pixels from 1 to"), message
+
+
 @pytest.mark.parametrize("header", ["%!PS-Adobe-3.0 EPSF-3.0", "%!PS"], ids=["eps", "ps"])
 def test_postscript_writes_nothing_and_reads_nothing(plain, tmp_path, header):
     secret = tmp_path / "secret.txt"
