@@ -28,7 +28,7 @@ import numpy as np
 
 from sketch2color.errors import Sketch2ColorError
 from sketch2color.inference.backends import Backend
-from sketch2color.inference.colorizer import Colored, color_sketches
+from sketch2color.inference.colorizer import color_sketches
 from sketch2color.inference.compose import DEFAULT_FILL, Layers, fill_layers, spread_color
 from sketch2color.inference.fill import FloodCache
 from sketch2color.inference.regions import Regions, find_regions
@@ -65,7 +65,8 @@ class ModelRecolorer:
         self.backend, self.sketch = backend, sketch
         self._last: tuple[tuple[int, int | None], Recolored] | None = None
         self._regions: tuple[int | None, Regions] | None = None
-        self._model: tuple[int, Colored, np.ndarray] | None = None  # (hints version seen, answer, spread)
+        # (the hints version the model saw, the stretched square, the spread colour)
+        self._model: tuple[int, np.ndarray, np.ndarray] | None = None
         self._floods: FloodCache = {}  # the background dabs' floods, for these regions and this colour
 
     def recolor(self, hints: np.ndarray | None, version: int, gap: int | None) -> Recolored:
@@ -79,11 +80,11 @@ class ModelRecolorer:
         if self._model is None or self._model[0] != seen:
             given = hints if self.backend.takes_hints else None
             colored = color_sketches(self.backend, [self.sketch], [given])[0]
-            self._model = (seen, colored, spread_color(regions.sketch, colored.color))
+            self._model = (seen, colored.picture("raw"), spread_color(regions.sketch, colored.color))
             self._floods = {}  # they follow the model's colour
-        _, colored, spread = self._model
+        _, stretched, spread = self._model
         layers = fill_layers(self.sketch, regions, spread, hints, DEFAULT_FILL.rule, self._floods)
-        result = Recolored(layers, colored.picture("raw"))
+        result = Recolored(layers, stretched)
         self._last = ((version, gap), result)
         return result
 
