@@ -19,9 +19,10 @@ regions' working size:
     model said they are alike, the dab said what colour that is;
   - ``nearest``: the colour of the dab nearest across the weakest boundary,
     as Krita's Colorize Mask does: a marker watershed over the distance from
-    the lines, from the dabs. It scores a little better on emoji with few
-    colours, but it floods regions that lines clearly separate from every
-    dab, which artists do not want from a default.
+    the lines, from the dabs. On held-out OpenMoji it scores a little better
+    with one dab and worse with ten (docs/hints.md), and it floods regions
+    that lines clearly separate from every dab, which artists do not want
+    from a default.
 * **Solid ink keeps the model's colour**: a dab's colour reaches under a
   line's soft edge, but not into a block of ink or colour in the sketch
   (:data:`SOLID_INK`).
