@@ -14,14 +14,14 @@ metrics are this file's few keys, short enough that
 ``psnr``       its PSNR in the picture (dB)
 ``base_dE00``  the best baseline's fill difference in the picture (the sketch handed back)
 ``dabs.N``     the picture's fill difference with N simulated dabs (the hint curve; 0 is ``dE00``)
-``square.N``   the same at the model's own size, 0, 1 and 10 dabs
+``square.N``   the same at the model's own size, 0 and 10 dabs
 ``gapW.10``    the picture's fill difference with 10 dabs on lines with the widest gaps (W px at 512 px)
 ``leak``       the most paper any dab count paints in a dab's colour, closed or gapped (a share)
 ``img_per_s``  training images per second
 ``latency_ms`` per-image latency (p50) of the format colorize and the GUI load
 =============  ==========================================================================
 
-A key whose score was not made (a model without hints has no ``square.1``, an
+A key whose score was not made (a model without hints has no ``square.10``, an
 evaluation without full-resolution images no picture scores) is left out,
 and ``dvc exp show`` prints ``-``. New headline scores go in :func:`headline`.
 """
@@ -39,7 +39,10 @@ from sketch2color.paths import ProjectPaths
 
 DABS = (1, 10)
 """Points of the picture's hint curve shown (0 dabs is ``dE00``)."""
-SQUARE_DABS = (0, 1, 10)
+SQUARE_DABS = (0, 10)
+SIGNIFICANT_DIGITS = 4
+"""Each headline figure is rounded to this many significant digits: narrower columns in
+``dvc exp show`` (eval.json keeps every digit)."""
 
 
 def run(params: Params, paths: ProjectPaths) -> None:
@@ -87,7 +90,7 @@ def headline(train: dict[str, Any], evaluation: dict[str, Any], export: dict[str
         "img_per_s": train.get("images_per_s"),
         "latency_ms": chosen.get("latency_ms_p50"),
     }
-    return _without_missing(values)
+    return _rounded(_without_missing(values))
 
 
 def _gapped(curve: dict[str, Any], rows: dict[Any, dict[str, Any]]) -> dict[str, Any]:
@@ -96,6 +99,13 @@ def _gapped(curve: dict[str, Any], rows: dict[Any, dict[str, Any]]) -> dict[str,
         return {}
     widest = max(widths)
     return {f"gap{widest}": {"10": rows.get(10, {}).get(f"gap{widest}_fill_delta_e")}}
+
+
+def _rounded(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: _rounded(value) if isinstance(value, dict) else float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+        for key, value in values.items()
+    }
 
 
 def _mean(scores: dict[str, Any], metric: str) -> float | None:
