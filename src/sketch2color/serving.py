@@ -433,7 +433,7 @@ class SketchColorizer(PythonModel):
             deadline.check()
             sketch = decode(row.image, index, IMAGE_COLUMN, self.limits)
             hints = None if row.hints is None else decode(row.hints, index, HINTS_COLUMN, self.limits)
-            prepared.append(prepare(sketch, self.backend.input_size, hints))
+            prepared.append(prepare(sketch, self.backend.input_size, hints, self.backend.takes_hints))
         fill = FillSettings(values[GAP_PARAM], values[LINE_DARKNESS_PARAM], values[FILL_RULE_PARAM])
         pending = list(reversed(color_prepared(self.backend, prepared))) if prepared else []
         del prepared

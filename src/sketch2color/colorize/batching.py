@@ -42,7 +42,7 @@ class Summary:
     failures: list[Failure] = field(default_factory=list)
 
 
-def _prepare(job: Job, size: int, max_pixels: int) -> tuple[Job, Prepared] | Failure:
+def _prepare(job: Job, size: int, takes_hints: bool, max_pixels: int) -> tuple[Job, Prepared] | Failure:
     """Decode and fit one file (in an I/O thread)."""
     try:
         rgb = read_sketch(job.source, max_pixels)
@@ -50,7 +50,7 @@ def _prepare(job: Job, size: int, max_pixels: int) -> tuple[Job, Prepared] | Fai
         return Failure(job.source, str(exc))
     height, width = rgb.shape[:2]
     hints = job.hints.render(height, width, max_pixels) if job.hints else None
-    return job, prepare(rgb, size, hints)
+    return job, prepare(rgb, size, hints, takes_hints)
 
 
 def _finish(job: Job, colored: Colored, output: OutputMode, fill: FillSettings) -> Failure | None:
@@ -129,7 +129,7 @@ def colorize_jobs(
                 flush()
 
         for job in jobs:
-            reading.append(pool.submit(_prepare, job, backend.input_size, max_pixels))
+            reading.append(pool.submit(_prepare, job, backend.input_size, backend.takes_hints, max_pixels))
             if len(reading) >= window:
                 take_oldest_read()
         while reading:

@@ -81,13 +81,16 @@ class Colored:
         raise ValueError(f"unknown output mode {output!r}; expected one of {', '.join(OUTPUT_MODES)}")
 
 
-def prepare(sketch: np.ndarray, size: int, hints: np.ndarray | None = None) -> Prepared:
-    """Fit a sketch (and its RGBA hint image, of any size) into the model's square."""
+def prepare(
+    sketch: np.ndarray, size: int, hints: np.ndarray | None = None, model_takes_hints: bool = True
+) -> Prepared:
+    """Fit a sketch (and its RGBA hint image, of any size) into the model's square; the hints go into
+    the square only for a model that takes them (0.2 s at 4000x3000 that any other model would waste)."""
     square, placement = fit_to_square(sketch, size)
     if hints is None:
         return Prepared(sketch, square, placement)
     at_sketch_size = hints_at_size(hints, *sketch.shape[:2])
-    square_hints = fit_hints_to_square(at_sketch_size, placement, size)
+    square_hints = fit_hints_to_square(at_sketch_size, placement, size) if model_takes_hints else None
     return Prepared(sketch, square, placement, square_hints, at_sketch_size)
 
 
@@ -112,7 +115,10 @@ def color_sketches(
     each_hints = hints or [None] * len(sketches)
     return color_prepared(
         backend,
-        [prepare(sketch, backend.input_size, h) for sketch, h in zip(sketches, each_hints, strict=True)],
+        [
+            prepare(sketch, backend.input_size, h, backend.takes_hints)
+            for sketch, h in zip(sketches, each_hints, strict=True)
+        ],
     )
 
 
