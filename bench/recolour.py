@@ -14,7 +14,7 @@ gaps, grey pencil lines) at 512x512, 2048x2048 and 4000x3000, with 10 dabs:
   the spread colour too (both are measured).
 
 Each figure is the median of a few runs after a first one that warms the
-caches. The model is the default profile's generator shape with random
+caches (``--quick``: one run, at 512 px only). The model is the default profile's generator shape with random
 weights: its speed does not depend on what it learnt.
 """
 
@@ -67,10 +67,10 @@ def ten_dabs(
     return [(int(x), int(y), tuple(int(c) for c in rng.integers(0, 256, 3))) for y, x in chosen]
 
 
-def _median(run) -> float:
+def _median(run, runs: int = RUNS) -> float:
     run()  # warm
     times = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
@@ -83,8 +83,9 @@ def recolour_section(quick: bool, report=print) -> dict:
     from sketch2color.inference.backends import KerasBackend
     from sketch2color.model import build_generator
 
-    sizes = SIZES[:1] + SIZES[-1:] if quick else SIZES
-    results: dict = {"dabs": DABS, "runs": RUNS, "sizes": {}}
+    sizes = SIZES[:1] if quick else SIZES
+    runs = 1 if quick else RUNS
+    results: dict = {"dabs": DABS, "runs": runs, "sizes": {}}
     with tempfile.TemporaryDirectory(prefix="sketch2color-bench-recolour-") as tmp:
         backends = {}
         for hints in (False, True):
@@ -94,11 +95,13 @@ def recolour_section(quick: bool, report=print) -> dict:
             backends[hints] = KerasBackend(path, "eval")
         for width, height in sizes:
             report(f"  recolour: {width}x{height}, {DABS} dabs ...")
-            results["sizes"][f"{width}x{height}"] = _one_size(width, height, backends[False], backends[True])
+            results["sizes"][f"{width}x{height}"] = _one_size(
+                width, height, backends[False], backends[True], runs
+            )
     return results
 
 
-def _one_size(width: int, height: int, plain, with_hints) -> dict:
+def _one_size(width: int, height: int, plain, with_hints, runs: int) -> dict:
     from sketch2color.gui.worker import ModelRecolorer
     from sketch2color.inference.colorizer import colorize_image
     from sketch2color.inference.compose import DEFAULT_FILL, spread_color
@@ -117,11 +120,11 @@ def _one_size(width: int, height: int, plain, with_hints) -> dict:
     spread = spread_color(regions.sketch, colour)
     working = hints_at_working_size(hints, regions.labels.shape)
     row = {
-        "full_s": _median(lambda: colorize_image(plain, sketch, hints=hints)),
-        "full_hint_model_s": _median(lambda: colorize_image(with_hints, sketch, hints=hints)),
-        "regions_s": _median(lambda: find_regions(sketch)),
-        "spread_s": _median(lambda: spread_color(regions.sketch, colour)),
-        "fill_s": _median(lambda: fill_dabs(regions, spread, working, DEFAULT_FILL.rule)),
+        "full_s": _median(lambda: colorize_image(plain, sketch, hints=hints), runs),
+        "full_hint_model_s": _median(lambda: colorize_image(with_hints, sketch, hints=hints), runs),
+        "regions_s": _median(lambda: find_regions(sketch), runs),
+        "spread_s": _median(lambda: spread_color(regions.sketch, colour), runs),
+        "fill_s": _median(lambda: fill_dabs(regions, spread, working, DEFAULT_FILL.rule), runs),
     }
     for name, backend in (("gui_dab_s", plain), ("gui_dab_hint_model_s", with_hints)):
         recolorer = ModelRecolorer(backend, sketch)
@@ -135,5 +138,5 @@ def _one_size(width: int, height: int, plain, with_hints) -> dict:
             paint_dab(extra, Dab(x, y, (200, 40, 40)), radius)
             recolorer.recolor(np.where(extra[..., 3:] > 0, extra, hints), version[0], None)
 
-        row[name] = _median(one_more_dab)
+        row[name] = _median(one_more_dab, runs)
     return row

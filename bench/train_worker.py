@@ -44,6 +44,9 @@ def project_step(variant: TrainVariant, sketches, colors) -> Callable[[], dict]:
                 "norm": variant.norm,
                 "xla": variant.xla,
                 "mixed_precision": variant.mixed_precision,
+                # The sketch alone, as the reference takes it: hint channels (the default run's)
+                # widen only the first layer's input, 3 -> 7 channels.
+                "hints": {"enabled": False},
             },
         }
     )

@@ -27,6 +27,7 @@ DEFAULT_SECTIONS = (
     "stages",
     "colorize",
     "first_picture",
+    "recolour",
 )
 
 
@@ -163,6 +164,16 @@ def test_one_fresh_colorize_is_measured_for_every_format(quick_run):
         assert figures["wall_s_max"] >= figures["wall_s_min"] > 0 and figures["peak_rss_mib"] > 0
     assert section["quickest"] in section["formats"]
     assert "colorize one 256x256 sketch, tflite_float32" in result.stdout
+
+
+@pytest.mark.slow
+def test_a_recolour_is_measured_in_full_and_in_its_pieces_and_as_the_gui_does(quick_run):
+    result, bench = quick_run
+    figures = bench["recolour"]["sizes"]["512x512"]
+    keys = ("full_s", "full_hint_model_s", "regions_s", "spread_s", "fill_s", "gui_dab_s")
+    assert all(figures[key] > 0 for key in keys), figures
+    assert figures["regions_s"] + figures["fill_s"] < figures["full_s"]  # pieces of the whole
+    assert "GUI: one more dab, 512x512" in result.stdout
 
 
 @pytest.mark.slow
