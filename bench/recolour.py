@@ -11,7 +11,8 @@ gaps, grey pencil lines) at 512x512, 2048x2048 and 4000x3000, with 10 dabs:
 * ``gui_dab_s``: the GUI worker's recolour after one more dab, with what its
   recolorer keeps between dabs (:class:`sketch2color.gui.worker.ModelRecolorer`):
   for a model without hints the fill alone, for a hint model the model and
-  the spread colour too (both are measured).
+  the spread colour too (both are measured), and the hint model's first look
+  (the new dab over the colour the model gave before, shown while it runs).
 
 Each figure is the median of a few runs after a first one that warms the
 caches (``--quick``: one run, at 512 px only). The model is the default profile's generator shape with random
@@ -139,4 +140,24 @@ def _one_size(width: int, height: int, plain, with_hints, runs: int) -> dict:
             recolorer.recolor(np.where(extra[..., 3:] > 0, extra, hints), version[0], None)
 
         row[name] = _median(one_more_dab, runs)
+    row["gui_first_look_hint_model_s"] = _first_look(with_hints, sketch, hints, radius, runs)
     return row
+
+
+def _first_look(backend, sketch: np.ndarray, hints: np.ndarray, radius: int, runs: int) -> float:
+    """A hint model's first look after one more dab: the dab over the colour the model gave before."""
+    from sketch2color.gui.worker import ModelRecolorer
+    from sketch2color.inference.user_hints import Dab, paint_dab
+
+    recolorer = ModelRecolorer(backend, sketch)
+    recolorer.recolor(hints, 0, None)
+    height, width = sketch.shape[:2]
+    times = []
+    for version in range(1, runs + 2):
+        extra = hints.copy()
+        paint_dab(extra, Dab((version * 37) % width, (version * 53) % height, (200, 40, 40)), radius)
+        started = time.perf_counter()
+        recolorer.first_look(extra, version, None)
+        times.append(time.perf_counter() - started)
+        recolorer.recolor(extra, version, None)
+    return round(statistics.median(times[1:]), 3)

@@ -222,7 +222,8 @@ def _recolour_rows(section: dict) -> list[Row]:
                 f"GUI: one more dab, {size}",
                 f"{_f(r['gui_dab_s'], 3)} s",
                 "regions and colour kept; hint model (model and spread redone) "
-                f"{_f(r['gui_dab_hint_model_s'], 3)} s",
+                f"{_f(r['gui_dab_hint_model_s'], 3)} s, "
+                f"its first look {_f(r['gui_first_look_hint_model_s'], 3)} s",
             )
         )
     return rows

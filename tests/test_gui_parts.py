@@ -108,3 +108,45 @@ def test_hint_files_are_written_when_saved_and_the_newest_is_offered(tmp_path):
     assert saved_hints_for(sketch) == elsewhere  # where they were saved last, newer than the one beside
     elsewhere.unlink()
     assert saved_hints_for(sketch) == beside
+
+
+# ---------------------------------------------------------------- what the worker keeps between dabs
+
+
+def _box_sketch() -> np.ndarray:
+    sketch = np.full((96, 96, 3), 255, np.uint8)
+    sketch[20:23, 20:76] = sketch[73:76, 20:76] = sketch[20:76, 20:23] = sketch[20:76, 73:76] = 0
+    return sketch
+
+
+def _dab(hints: np.ndarray, x: int, y: int, color) -> np.ndarray:
+    marked = hints.copy()
+    marked[y - 2 : y + 3, x - 2 : x + 3] = (*color, 255)
+    return marked
+
+
+def test_a_hint_model_shows_a_new_dab_at_once_then_its_own_answer(tmp_path):
+    """The recolorer's first look fills the new dab over the model's colour for the previous dabs;
+    recolor then runs the model with them, and keeps the regions it found."""
+    from sketch2color.gui.worker import ModelRecolorer
+    from sketch2color.inference.backends import KerasBackend
+
+    from tiny_generators import save_hint_identity, save_identity
+
+    hinted = ModelRecolorer(KerasBackend(save_hint_identity(tmp_path / "h.keras"), "eval"), _box_sketch())
+    empty = np.zeros((96, 96, 4), np.uint8)
+    assert hinted.first_look(empty, 0, None) is None  # nothing coloured yet to show a dab over
+    hinted.recolor(empty, 0, None)
+    regions = hinted._regions
+    red = _dab(empty, 48, 48, (200, 30, 40))
+    look = hinted.first_look(red, 1, None)
+    assert look is not None and (look.layers.flat[30:66, 30:66] == (200, 30, 40)).all()
+    answer = hinted.recolor(red, 1, None)
+    assert (answer.layers.flat[30:66, 30:66] == (200, 30, 40)).all()
+    assert hinted._regions is regions  # the segmentation was kept
+    assert hinted.first_look(red, 1, None) is None  # the model has seen these dabs already
+
+    plain = ModelRecolorer(KerasBackend(save_identity(tmp_path / "p.keras"), "eval"), _box_sketch())
+    plain.recolor(empty, 0, None)
+    assert plain.first_look(red, 1, None) is None  # its colour never depends on the dabs
+    assert (plain.recolor(red, 1, None).layers.flat[30:66, 30:66] == (200, 30, 40)).all()

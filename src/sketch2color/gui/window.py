@@ -479,6 +479,9 @@ class ColorizerApp:
             return  # another sketch was opened meanwhile; this result is not for it
         self.recolored = done.recolored
         self._show_result()
+        if not done.final:
+            self.say(f"Dabs shown in {done.seconds:.2f} s; the model is colouring with them…")
+            return
         name = self.sketch_path.name if self.sketch_path else "sketch"
         self.say(f"Colourised {name} in {done.seconds:.2f} s. Save it with Save… (Ctrl+S).")
 
