@@ -103,7 +103,7 @@ def fill_dabs(
     assert hints is not None
     marked = _in_their_regions(regions, marked)
     dab_ids, colors = _dab_ids(hints, marked)
-    markers, dabbed = _region_markers(regions, dab_ids, marked)
+    markers = _region_markers(regions, dab_ids, marked)
     first_dab = regions.count + 2  # 1..count: the cores of regions without a dab; count + 1: the border
     if rule == "nearest":
         markers = _nearest_dabs(regions, markers, first_dab)
@@ -190,11 +190,9 @@ def _in_their_regions(regions: Regions, marked: np.ndarray) -> np.ndarray:
     return marked & keep & (blob_labels > 0)
 
 
-def _region_markers(
-    regions: Regions, dab_ids: np.ndarray, marked: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Watershed markers for the dabs: the whole of each dabbed region inside the drawing, the dab's
-    own pixels on the background; and which regions hold a dab."""
+def _region_markers(regions: Regions, dab_ids: np.ndarray, marked: np.ndarray) -> np.ndarray:
+    """Markers for the dabs: the whole of each dabbed region inside the drawing (split between its
+    dabs' colours along its lines), the dab's own pixels on the background."""
     labels, count, first_dab = regions.labels, regions.count, regions.count + 2
     markers = np.zeros(labels.shape, np.int32)
     dabbed = np.zeros(count + 1, bool)
@@ -218,7 +216,7 @@ def _region_markers(
         markers[window][inside] = first_dab + split[inside] - 1
     on_background = marked & regions.background[labels]
     markers[on_background] = first_dab + dab_ids[on_background] - 1
-    return markers, dabbed
+    return markers
 
 
 def _nearest_dabs(regions: Regions, markers: np.ndarray, first_dab: int) -> np.ndarray:

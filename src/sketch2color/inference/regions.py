@@ -73,7 +73,6 @@ class Regions:
     labels: np.ndarray  # (h, w) int32: every pixel's region, 1..count (lines too)
     count: int
     background: np.ndarray  # (count + 1,) bool: the page's regions (:func:`_page_regions`)
-    cores: np.ndarray  # (h, w) int32: the trapped-ball cores, 0 elsewhere
     distance: np.ndarray  # (h, w) float32: each pixel's distance from the nearest wall
     walls: np.ndarray  # (h, w) bool
     sketch: np.ndarray  # (h, w, 3) uint8: the sketch at the working size, every line kept
@@ -85,11 +84,6 @@ class Regions:
     def ink(self) -> np.ndarray:
         """(h, w) uint8: each working pixel's darkness."""
         return 255 - self.sketch.min(axis=-1)
-
-    @property
-    def scale(self) -> float:
-        """Working pixels per sketch pixel (1 up to :data:`WORKING_SIDE`)."""
-        return self.labels.shape[0] / self.size[0]
 
 
 def working_shape(height: int, width: int) -> tuple[int, int]:
@@ -126,7 +120,7 @@ def find_regions(
     background = _page_regions(labels, count)
     ink_depth = cv2.distanceTransform(walls.astype(np.uint8), cv2.DIST_L2, 5)
     return Regions(
-        labels, count, background, cores, distance, walls, working, (height, width), gap * scale, ink_depth
+        labels, count, background, distance, walls, working, (height, width), gap * scale, ink_depth
     )
 
 
